@@ -34,10 +34,12 @@ struct gd_dataset *gd_dataset_new(size_t n);
 /* Release a dataset; NULL is fine. */
 void gd_dataset_free(struct gd_dataset *d);
 
-/* Generate like the tutorial from one stream: rand(n)*m, noise*randn(n), then shuffle(arange(n)). */
+/* Generate like the tutorial from one stream: rand(n)*m, noise*randn(n), then shuffle(arange(n)).
+ */
 int gd_dataset_generate(struct gd_dataset *d, const struct gd_dataset_params *p);
 
-/* Take caller's data instead (x scaled by multiplier); split by shuffling with a fresh seeded stream. */
+/* Take caller's data instead (x scaled by multiplier); split by shuffling with a fresh seeded
+ * stream. */
 int gd_dataset_load(struct gd_dataset *d, const double *x, const double *y, double x_multiplier,
                     uint32_t seed, double train_fraction);
 

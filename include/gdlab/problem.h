@@ -10,7 +10,7 @@
 struct gd_problem {
     const struct gd_dataset *data;
     struct gd_scaler scaler;
-    double *x;               /* the feature the model sees, generation order (data->x if unscaled) */
+    double *x; /* the feature the model sees, generation order (data->x if unscaled) */
     struct gd_moments train; /* moments of (x, y) over the training split */
     struct gd_moments val;   /* and over the validation split */
 };

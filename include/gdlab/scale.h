@@ -10,7 +10,8 @@ enum gd_scaler_kind {
     GD_SCALER_MINMAX    /* x*scale + offset onto [0, 1], like MinMaxScaler */
 };
 
-/* A fitted scaler. A constant feature gets std 1 (standard) or range 1 (min-max), as sklearn does. */
+/* A fitted scaler. A constant feature gets std 1 (standard) or range 1 (min-max), as sklearn does.
+ */
 struct gd_scaler {
     enum gd_scaler_kind kind;
     double mean;  /* standard: the training mean */

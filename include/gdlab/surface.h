@@ -40,19 +40,19 @@ struct gd_geometric {
 
 /* One cross-section's point, gradients and finite differences. */
 struct gd_cross_section {
-    size_t b_index;    /* nearest grid index of b */
-    size_t w_index;    /* nearest grid index of w */
-    double b;          /* the point: snapped to the grid when asked, else as given */
+    size_t b_index; /* nearest grid index of b */
+    size_t w_index; /* nearest grid index of w */
+    double b;       /* the point: snapped to the grid when asked, else as given */
     double w;
-    double loss;       /* L(b, w) at that point */
-    double grad_b;     /* analytic dL/db at the point as given */
-    double grad_w;     /* analytic dL/dw at the point as given */
+    double loss;               /* L(b, w) at that point */
+    double grad_b;             /* analytic dL/db at the point as given */
+    double grad_w;             /* analytic dL/dw at the point as given */
     struct gd_geometric geo_b; /* along b, w fixed */
     struct gd_geometric geo_w; /* along w, b fixed */
 };
 
-/* Cross-sections at (b, w): loss_w[i] = L(b, wg[i]) (b fixed) and loss_b[j] = L(bg[j], w) (w fixed),
- * both at the snapped point when snap is set. Either curve may be NULL. */
+/* Cross-sections at (b, w): loss_w[i] = L(b, wg[i]) (b fixed) and loss_b[j] = L(bg[j], w) (w
+ * fixed), both at the snapped point when snap is set. Either curve may be NULL. */
 int gd_cross_section(const struct gd_moments *m, const double *bg, size_t nb, const double *wg,
                      size_t nw, double b, double w, bool snap, double delta, double *loss_w,
                      double *loss_b, struct gd_cross_section *out);

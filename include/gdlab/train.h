@@ -20,7 +20,7 @@ struct gd_train_config {
     double b0;
     double w0;
     uint64_t epochs;
-    double tol;                 /* stop once |grad| <= tol; 0 never stops early */
+    double tol; /* stop once |grad| <= tol; 0 never stops early */
     struct gd_cancel cancel;
 };
 
