@@ -1,0 +1,124 @@
+/*
+ * The HTTP ceiling: libmicrohttpd with gdlab's threading set-up (epoll, an internal thread pool of
+ * one thread per available CPU) answering every request with a fixed 16-byte JSON body. Whatever
+ * gdlab's /health does beyond this is the cost of gdlab itself.
+ *
+ * The response is queued on the second call of the access handler: libmicrohttpd 0.9.75 closes the
+ * connection after a response queued on the first (headers-only) call, which would cost keep-alive.
+ *
+ *     bare_server [--port N]      (binds 127.0.0.1; port 0 picks a free one, printed on stdout)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <microhttpd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+static const char body[] = "{\"status\":\"ok\"}\n";
+
+/* One shared, never-freed response: the body is static and the headers never change. */
+static struct MHD_Response *ok_response;
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *connection, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    (void)upload_data;
+    static int first_call_marker;
+    if (*con_cls == NULL) {
+        *con_cls = &first_call_marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* a body is read and ignored */
+        return MHD_YES;
+    }
+    return MHD_queue_response(connection, MHD_HTTP_OK, ok_response);
+}
+
+/* The CPUs this process may run on, as gdlab counts them for its thread pool. */
+static unsigned available_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned long port = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            port = strtoul(argv[++i], &end, 10);
+            if (errno || *end || port > 65535) {
+                fprintf(stderr, "bare_server: bad port '%s'\n", argv[i]);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: bare_server [--port N]\n");
+            return 2;
+        }
+    }
+
+    ok_response =
+        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!ok_response || MHD_add_response_header(ok_response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                "application/json") == MHD_NO) {
+        fprintf(stderr, "bare_server: cannot create the response\n");
+        return 1;
+    }
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+    unsigned threads = available_cpus();
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    if (!daemon) {
+        fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%lu\n", port);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    printf("listening on 127.0.0.1:%u with %u threads\n", info ? info->port : 0u, threads);
+    fflush(stdout);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!stop)
+        pause();
+
+    MHD_stop_daemon(daemon);
+    MHD_destroy_response(ok_response);
+    return 0;
+}
