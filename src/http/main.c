@@ -1,0 +1,250 @@
+/*
+ * gdlab's command line. Every option has an environment variable; a flag beats the variable,
+ * which beats the default. Numbers are checked here, so that a bad value stops the server at
+ * start-up with a message instead of surprising a client later.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gdlab/gdlab.h"
+#include "server.h"
+
+#ifndef GDLAB_SOURCE_WEB_ROOT
+#define GDLAB_SOURCE_WEB_ROOT "web"
+#endif
+
+enum option_kind { OPT_STRING, OPT_SIZE, OPT_FLAG };
+
+struct option_row {
+    const char *flag;
+    const char *env;
+    enum option_kind kind;
+    const char *arg;
+    const char *help;
+    uint64_t min;
+    uint64_t max;
+    void *target; /* const char **, uint64_t * or bool * */
+};
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The web root when none is given: the source tree's web/ for a build tree, else the installed
+ * share/gdlab/web next to the binary's bin/. */
+static const char *default_web_root(char *buf, size_t cap)
+{
+    if (is_dir(GDLAB_SOURCE_WEB_ROOT))
+        return GDLAB_SOURCE_WEB_ROOT;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, cap, "%s/../share/gdlab/web", exe);
+            if (is_dir(buf))
+                return buf;
+        }
+    }
+    return "/usr/share/gdlab/web";
+}
+
+static unsigned available_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* A byte count or count: digits, optionally followed by k, m or g (powers of 1024). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!*s || *s == '-' || *s == '+' || *s == ' ')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift) {
+        end++;
+        if (*end == 'i' && end[1] == 'B')
+            end += 2;
+        else if (*end == 'B')
+            end++;
+    }
+    if (*end || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int set_option(const struct option_row *o, const char *value, const char *source)
+{
+    switch (o->kind) {
+    case OPT_STRING:
+        *(const char **)o->target = value;
+        return 0;
+    case OPT_FLAG:
+        if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+            *(bool *)o->target = true;
+        else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
+                 strcmp(value, "off") == 0)
+            *(bool *)o->target = false;
+        else
+            goto out_bad;
+        return 0;
+    case OPT_SIZE: {
+        uint64_t v;
+        if (parse_size(value, &v) != 0 || v < o->min || v > o->max)
+            goto out_bad;
+        *(uint64_t *)o->target = v;
+        return 0;
+    }
+    }
+out_bad:
+    if (o->kind == OPT_SIZE)
+        fprintf(stderr, "gdlab: %s: '%s' must be an integer from %llu to %llu\n", source, value,
+                (unsigned long long)o->min, (unsigned long long)o->max);
+    else
+        fprintf(stderr, "gdlab: %s: '%s' must be on or off\n", source, value);
+    return -1;
+}
+
+static void usage(FILE *f, const struct option_row *rows, size_t n)
+{
+    fprintf(f, "usage: gdlab [OPTION]...\n"
+               "Serve gdlab's gradient-descent lab as an HTTP JSON API.\n\n");
+    for (size_t i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", rows[i].flag, rows[i].arg ? " " : "",
+                 rows[i].arg ? rows[i].arg : "");
+        fprintf(f, "  %-26s %s [%s]\n", left, rows[i].help, rows[i].env);
+    }
+    fprintf(f, "  %-26s %s\n  %-26s %s\n", "--help", "show this help and exit", "--version",
+            "show the version and exit");
+}
+
+int main(int argc, char **argv)
+{
+    char web_buf[PATH_MAX + 32];
+    const char *bind = "127.0.0.1", *cors = NULL, *web_root = NULL;
+    uint64_t port = 8080, threads = available_cpus(), grace = 30;
+    bool access_log = true;
+    struct api_limits lim;
+    api_limits_default(&lim);
+    uint64_t max_n = lim.max_n, max_grid = lim.max_grid_points, max_epochs = lim.max_epochs,
+             max_history = lim.max_history, max_lrs = lim.max_lrs, max_body = lim.max_body;
+
+    const struct option_row rows[] = {
+        {"bind", "GDLAB_BIND", OPT_STRING, "ADDR", "address to listen on (127.0.0.1)", 0, 0, &bind},
+        {"port", "GDLAB_PORT", OPT_SIZE, "N", "TCP port, 0 for any free one (8080)", 0, 65535,
+         &port},
+        {"threads", "GDLAB_THREADS", OPT_SIZE, "N", "worker threads (the available CPUs)", 1, 1024,
+         &threads},
+        {"max-body", "GDLAB_MAX_BODY", OPT_SIZE, "BYTES", "largest POST body, e.g. 64M (64 MiB)", 1,
+         SIZE_MAX, &max_body},
+        {"cors-origin", "GDLAB_CORS_ORIGIN", OPT_STRING, "ORIGIN",
+         "send Access-Control-Allow-Origin: ORIGIN (off)", 0, 0, &cors},
+        {"web-root", "GDLAB_WEB_ROOT", OPT_STRING, "DIR",
+         "directory of the web front-end (the source tree's web/, or share/gdlab/web)", 0, 0,
+         &web_root},
+        {"max-n", "GDLAB_MAX_N", OPT_SIZE, "N", "most points in a dataset (1000000)", 2,
+         SIZE_MAX / 64, &max_n},
+        {"max-grid-points", "GDLAB_MAX_GRID_POINTS", OPT_SIZE, "N",
+         "most b_steps * w_steps (4000000)", 4, SIZE_MAX / 64, &max_grid},
+        {"max-epochs", "GDLAB_MAX_EPOCHS", OPT_SIZE, "N", "most epochs of one run (10000000)", 1,
+         UINT64_C(1) << 52, &max_epochs},
+        {"max-history", "GDLAB_MAX_HISTORY", OPT_SIZE, "N", "most history points per run (100000)",
+         0, SIZE_MAX / 64, &max_history},
+        {"max-lrs", "GDLAB_MAX_LRS", OPT_SIZE, "N", "most learning rates per request (16)", 1, 4096,
+         &max_lrs},
+        {"shutdown-grace", "GDLAB_SHUTDOWN_GRACE", OPT_SIZE, "SECONDS",
+         "time requests in flight get to finish on SIGINT/SIGTERM (30)", 0, 3600, &grace},
+        {"access-log", "GDLAB_ACCESS_LOG", OPT_FLAG, "on|off",
+         "one line per request on stderr (on)", 0, 0, &access_log},
+    };
+    const size_t n_rows = sizeof(rows) / sizeof(rows[0]);
+
+    for (size_t i = 0; i < n_rows; i++) {
+        const char *v = getenv(rows[i].env);
+        if (v && *v && set_option(&rows[i], v, rows[i].env) != 0)
+            return 2;
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout, rows, n_rows);
+            return 0;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("gdlab %s\n", GDLAB_VERSION);
+            return 0;
+        }
+        const struct option_row *o = NULL;
+        const char *value = NULL;
+        for (size_t i = 0; i < n_rows && arg[0] == '-' && arg[1] == '-'; i++) {
+            size_t len = strlen(rows[i].flag);
+            if (strncmp(arg + 2, rows[i].flag, len) == 0 &&
+                (arg[2 + len] == '\0' || arg[2 + len] == '=')) {
+                o = &rows[i];
+                value = arg[2 + len] == '=' ? arg + 3 + len : NULL;
+            }
+        }
+        if (!o) {
+            fprintf(stderr, "gdlab: unknown option '%s'\n", arg);
+            usage(stderr, rows, n_rows);
+            return 2;
+        }
+        if (!value) {
+            if (a + 1 >= argc) {
+                fprintf(stderr, "gdlab: --%s needs a value (%s)\n", o->flag, o->arg);
+                return 2;
+            }
+            value = argv[++a];
+        }
+        char source[64];
+        snprintf(source, sizeof(source), "--%s", o->flag);
+        if (set_option(o, value, source) != 0)
+            return 2;
+    }
+
+    struct server_config cfg = {
+        .bind = bind,
+        .port = (uint16_t)port,
+        .threads = (unsigned)threads,
+        .cors_origin = cors && *cors ? cors : NULL,
+        .web_root = web_root && *web_root ? web_root : default_web_root(web_buf, sizeof(web_buf)),
+        .access_log = access_log,
+        .shutdown_grace = (unsigned)grace,
+        .limits = {.max_n = (size_t)max_n,
+                   .max_grid_points = (size_t)max_grid,
+                   .max_epochs = max_epochs,
+                   .max_history = (size_t)max_history,
+                   .max_lrs = (size_t)max_lrs,
+                   .max_body = (size_t)max_body},
+    };
+    return server_run(&cfg);
+}

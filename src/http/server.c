@@ -1,0 +1,693 @@
+/*
+ * libmicrohttpd calls the access handler several times per request. The first call only sees the
+ * headers: it sets up the request's state and returns, because in 0.9.75 a response queued then
+ * marks the connection to be closed afterwards (no keep-alive). Later calls deliver the body in
+ * pieces, and the last one (no upload data left) dispatches through the route table and queues the
+ * answer. The only answers given on the first call are the ones that refuse a body unread (413
+ * from Content-Length, 415), where closing the connection is what we want anyway.
+ */
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "endpoints.h"
+#include "gdlab/gdlab.h"
+#include "json_writer.h"
+#include "reply.h"
+#include "static_files.h"
+
+#define MAX_QUERY_ARGS 64
+#define LOG_PATH_MAX 256
+#define CONNECTION_TIMEOUT_S 60
+#define STATIC_CACHE_CONTROL "public, max-age=300"
+#define INDEX_CACHE_CONTROL "no-cache"
+
+enum method { M_GET = 1u << 0, M_HEAD = 1u << 1, M_POST = 1u << 2, M_OPTIONS = 1u << 3 };
+
+struct server;
+struct request;
+typedef void (*route_fn)(struct server *s, struct request *req, struct reply *r);
+
+/* One row per path; prefix routes match everything below their path. */
+struct route {
+    const char *path;
+    bool prefix;
+    unsigned methods;
+    const char *allow; /* the Allow header for methods */
+    route_fn handle;
+    endpoint_fn endpoint; /* computing routes only */
+    unsigned groups;
+    enum gd_scaler_kind default_scaler;
+    const char *summary;
+};
+
+struct server {
+    const struct server_config *cfg;
+    struct static_root web;
+    atomic_long in_flight;
+};
+
+/* Per-request state, from the first call of the access handler to the completion callback. */
+struct request {
+    struct MHD_Connection *conn;
+    const struct route *route;
+    unsigned method;
+    uint64_t start_ns;
+    const char *url; /* valid for the request's lifetime */
+    char method_name[16];
+    char log_path[LOG_PATH_MAX];
+    char *body;
+    size_t body_len;
+    size_t body_cap;
+    bool body_overflow;
+    bool answered;
+    unsigned status;
+    uint64_t bytes;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- routes ------------------------------------------------------------------------------ */
+
+static void handle_index(struct server *s, struct request *req, struct reply *r);
+static void handle_health(struct server *s, struct request *req, struct reply *r);
+static void handle_api(struct server *s, struct request *req, struct reply *r);
+static void handle_static(struct server *s, struct request *req, struct reply *r);
+
+#define GET_ONLY (M_GET | M_HEAD | M_OPTIONS)
+#define GET_POST (M_GET | M_HEAD | M_POST | M_OPTIONS)
+#define ALLOW_GET "GET, HEAD, OPTIONS"
+#define ALLOW_GET_POST "GET, HEAD, POST, OPTIONS"
+
+static const struct route routes[] = {
+    {"/", false, GET_ONLY, ALLOW_GET, handle_index, NULL, 0, GD_SCALER_NONE,
+     "this index (JSON), or the web page for browsers"},
+    {"/health", false, GET_ONLY, ALLOW_GET, handle_health, NULL, 0, GD_SCALER_NONE,
+     "liveness: {\"status\": \"ok\"}"},
+    {"/dataset", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_dataset, PG_DATA,
+     GD_SCALER_NONE, "the synthetic dataset, its split, scaler, statistics and optimum"},
+    {"/surface", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_surface, PG_DATA | PG_GRID,
+     GD_SCALER_NONE, "the MSE loss over a (b, w) grid: rows are w, columns b"},
+    {"/cross-section", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_cross_section,
+     PG_DATA | PG_GRID | PG_POINT, GD_SCALER_NONE,
+     "loss curves through a point with b or w fixed; analytic and geometric gradients"},
+    {"/train", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_train, PG_DATA | PG_TRAIN,
+     GD_SCALER_NONE, "batch gradient descent for one or several learning rates, and why"},
+    {"/scale", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_scale, PG_DATA,
+     GD_SCALER_STANDARD, "feature scaling and its effect on conditioning and learning rates"},
+    {"/static/", true, GET_ONLY, ALLOW_GET, handle_static, NULL, 0, GD_SCALER_NONE,
+     "files of the web front-end"},
+};
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+static const struct route *find_route(const char *url)
+{
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct route *rt = &routes[i];
+        if (rt->prefix ? strncmp(url, rt->path, strlen(rt->path)) == 0 : strcmp(url, rt->path) == 0)
+            return rt;
+    }
+    return NULL;
+}
+
+static unsigned parse_method(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return M_GET;
+    if (strcmp(m, "HEAD") == 0)
+        return M_HEAD;
+    if (strcmp(m, "POST") == 0)
+        return M_POST;
+    if (strcmp(m, "OPTIONS") == 0)
+        return M_OPTIONS;
+    return 0;
+}
+
+static void reply_error(struct reply *r, const struct request *req, enum http_error code,
+                        const char *param, const char *detail)
+{
+    struct http_problem p;
+    problem_set(&p, code, param, "%s", detail);
+    reply_problem(r, &p, req->url);
+}
+
+static void reply_json(struct reply *r, struct jw *w)
+{
+    r->body = jw_take(w, &r->len);
+    if (!r->body) {
+        struct http_problem p;
+        problem_set(&p, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory writing the response");
+        reply_problem(r, &p, "");
+        return;
+    }
+    r->status = 200;
+    r->content_type = "application/json";
+}
+
+/* ---- "/" and /health --------------------------------------------------------------------- */
+
+/* The q of the most specific range in an Accept header that matches type/subtype (0: none). */
+static double accept_q(const char *accept, const char *type, const char *subtype)
+{
+    double best_q = 0.0;
+    int best_spec = 0;
+    const char *p = accept;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p + strcspn(p, ",");
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *range_end = semi ? semi : end;
+        while (range_end > p && range_end[-1] == ' ')
+            range_end--;
+        const char *slash = memchr(p, '/', (size_t)(range_end - p));
+        if (slash) {
+            size_t tl = (size_t)(slash - p), sl = (size_t)(range_end - slash - 1);
+            bool any_type = tl == 1 && *p == '*', any_sub = sl == 1 && slash[1] == '*';
+            bool type_ok = any_type || (tl == strlen(type) && strncasecmp(p, type, tl) == 0);
+            bool sub_ok =
+                any_sub || (sl == strlen(subtype) && strncasecmp(slash + 1, subtype, sl) == 0);
+            int spec = any_type ? 1 : any_sub ? 2 : 3;
+            if (type_ok && sub_ok && spec > best_spec) {
+                double q = 1.0;
+                for (const char *a = semi; a && a < end;
+                     a = memchr(a + 1, ';', (size_t)(end - a - 1))) {
+                    const char *v = a + 1;
+                    while (*v == ' ')
+                        v++;
+                    if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                        q = strtod(v + 2, NULL);
+                }
+                best_spec = spec;
+                best_q = q;
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return best_q;
+}
+
+static void handle_index(struct server *s, struct request *req, struct reply *r)
+{
+    const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept");
+    r->vary = "Accept";
+    if (accept && s->web.usable &&
+        accept_q(accept, "text", "html") > accept_q(accept, "application", "json")) {
+        const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+        static_serve(&s->web, "index.html", inm, INDEX_CACHE_CONTROL, req->url, r);
+        if (r->status != 404) {
+            r->vary = "Accept";
+            return;
+        }
+        reply_discard(r);
+        reply_init(r);
+        r->vary = "Accept";
+    }
+    struct jw w;
+    jw_init(&w, 4096);
+    jw_object_begin(&w);
+    jw_key_string(&w, "name", "gdlab");
+    jw_key_string(&w, "version", GDLAB_VERSION);
+    jw_key_string(&w, "description",
+                  "Gradient descent, the learning rate and feature scaling, computed live");
+    jw_key(&w, "endpoints");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct route *rt = &routes[i];
+        jw_object_begin(&w);
+        jw_key_string(&w, "path", rt->path);
+        jw_key(&w, "methods");
+        jw_array_begin(&w);
+        if (rt->methods & M_GET)
+            jw_string(&w, "GET");
+        if (rt->methods & M_POST)
+            jw_string(&w, "POST");
+        jw_array_end(&w);
+        jw_key_string(&w, "summary", rt->summary);
+        if (rt->endpoint) {
+            jw_key(&w, "params");
+            params_write_names(&w, rt->groups);
+        }
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+    jw_object_end(&w);
+    reply_json(r, &w);
+}
+
+static void handle_health(struct server *s, struct request *req, struct reply *r)
+{
+    (void)s;
+    (void)req;
+    static const char body[] = "{\"status\":\"ok\"}";
+    r->body = malloc(sizeof(body) - 1);
+    if (!r->body) {
+        reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory");
+        return;
+    }
+    memcpy(r->body, body, sizeof(body) - 1);
+    r->len = sizeof(body) - 1;
+    r->status = 200;
+    r->content_type = "application/json";
+    r->cache_control = "no-store";
+}
+
+static void handle_static(struct server *s, struct request *req, struct reply *r)
+{
+    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+    static_serve(&s->web, req->url + strlen("/static/"), inm, STATIC_CACHE_CONTROL, req->url, r);
+}
+
+/* ---- the computing endpoints ------------------------------------------------------------ */
+
+struct query_args {
+    struct query_arg args[MAX_QUERY_ARGS];
+    size_t count;
+    bool overflow;
+};
+
+static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    (void)kind;
+    struct query_args *q = cls;
+    if (q->count == MAX_QUERY_ARGS) {
+        q->overflow = true;
+        return MHD_NO;
+    }
+    q->args[q->count++] = (struct query_arg){key, value};
+    return MHD_YES;
+}
+
+static void handle_api(struct server *s, struct request *req, struct reply *r)
+{
+    const struct route *rt = req->route;
+    const struct api_limits *lim = &s->cfg->limits;
+    struct http_problem err;
+    struct api_params params;
+    struct query_args q = {.count = 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query_arg, &q);
+    int rc;
+    if (q.overflow) {
+        reply_error(r, req, HTTP_E_INVALID_PARAMETER, NULL,
+                    "too many query parameters (more than 64)");
+        return;
+    }
+    if (req->method == M_POST) {
+        if (q.count > 0) {
+            problem_set(&err, HTTP_E_INVALID_PARAMETER, q.args[0].key,
+                        "a POST takes its parameters in the JSON body, not the query string "
+                        "(found '%.64s')",
+                        q.args[0].key);
+            reply_problem(r, &err, req->url);
+            return;
+        }
+        rc = params_from_json(&params, rt->groups, rt->default_scaler, req->body ? req->body : "",
+                              req->body_len, lim, &err);
+    } else {
+        rc = params_from_query(&params, rt->groups, rt->default_scaler, q.args, q.count, lim, &err);
+    }
+    if (rc != 0) {
+        reply_problem(r, &err, req->url);
+        return;
+    }
+    /* the body is parsed; drop it before the answer is computed */
+    free(req->body);
+    req->body = NULL;
+
+    struct jw w;
+    jw_init(&w, 0);
+    if (rt->endpoint(&params, &w, &err) != 0) {
+        jw_free(&w);
+        reply_problem(r, &err, req->url);
+    } else {
+        reply_json(r, &w);
+    }
+    params_free(&params);
+}
+
+/* ---- libmicrohttpd glue --------------------------------------------------------------- */
+
+/* Queue a reply as a libmicrohttpd response, with the headers every answer carries. */
+static enum MHD_Result send_reply(struct server *s, struct request *req, struct reply *r)
+{
+    struct MHD_Response *resp;
+    if (r->fd >= 0) {
+        resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
+        req->bytes = r->fd_size;
+    } else {
+        resp = MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE);
+        req->bytes = r->len;
+    }
+    if (!resp) {
+        reply_discard(r);
+        return MHD_NO;
+    }
+    r->fd = -1;
+    r->body = NULL; /* now the response's */
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (r->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+    if (r->vary)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, r->vary);
+    if (r->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->last_modified[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, r->last_modified);
+    if (s->cfg->cors_origin) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
+                                s->cfg->cors_origin);
+        if (strcmp(s->cfg->cors_origin, "*") != 0)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
+        if (req->method == M_OPTIONS && r->allow) {
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, r->allow);
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+        }
+    }
+    req->status = r->status;
+    req->answered = true;
+    enum MHD_Result ret = MHD_queue_response(req->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* OPTIONS, and a CORS preflight: send_reply adds the Access-Control-Allow-* headers. */
+static void handle_options(struct request *req, struct reply *r)
+{
+    r->status = 204;
+    r->allow = req->route->allow;
+}
+
+/* A media type of application/json or application/<something>+json, parameters ignored. */
+static bool is_json_media_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t len = strcspn(ct, ";");
+    while (len > 0 && ct[len - 1] == ' ')
+        len--;
+    if (len == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    return len > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + len - 5, "+json", 5) == 0;
+}
+
+/* The first call: decide what can be decided from the headers alone. Returns true when a reply
+ * was made (the request is refused before its body is read). */
+static bool check_headers(struct server *s, struct request *req, struct reply *r)
+{
+    if (!req->route || req->method != M_POST)
+        return false;
+    const char *cl =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long len = strtoull(cl, &end, 10);
+        if (errno == 0 && end != cl && len > s->cfg->limits.max_body) {
+            struct http_problem p;
+            problem_set(&p, HTTP_E_BODY_TOO_LARGE, NULL,
+                        "the body is %llu bytes; the limit is %zu bytes (the server's "
+                        "--max-body)",
+                        len, s->cfg->limits.max_body);
+            reply_problem(r, &p, req->url);
+            return true;
+        }
+    }
+    if (!(req->route->methods & M_POST))
+        return false;
+    const char *ct =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_media_type(ct)) {
+        struct http_problem p;
+        problem_set(&p, HTTP_E_UNSUPPORTED_MEDIA_TYPE, NULL,
+                    "a POST body must be JSON (Content-Type: application/json); got %s%.64s%s",
+                    ct ? "'" : "", ct ? ct : "no Content-Type", ct ? "'" : "");
+        reply_problem(r, &p, req->url);
+        return true;
+    }
+    return false;
+}
+
+static void copy_for_log(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = c < 0x21 || c == 0x7f ? '?' : (char)c;
+    }
+    dst[i] = '\0';
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    (void)version;
+    struct server *s = cls;
+    struct request *req = *con_cls;
+    struct reply r;
+    reply_init(&r);
+
+    if (!req) {
+        req = calloc(1, sizeof(*req));
+        if (!req)
+            return MHD_NO;
+        atomic_fetch_add(&s->in_flight, 1);
+        *con_cls = req;
+        req->start_ns = now_ns();
+        req->conn = conn;
+        req->url = url;
+        req->method = parse_method(method);
+        req->route = find_route(url);
+        copy_for_log(req->method_name, sizeof(req->method_name), method);
+        copy_for_log(req->log_path, sizeof(req->log_path), url);
+        if (check_headers(s, req, &r))
+            return send_reply(s, req, &r);
+        reply_discard(&r);
+        return MHD_YES;
+    }
+
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        bool wants_body = req->method == M_POST && req->route && (req->route->methods & M_POST);
+        if (!wants_body || req->body_overflow)
+            return MHD_YES; /* read and dropped */
+        if (n > s->cfg->limits.max_body - req->body_len) {
+            /* a body without a declared length that grew past the limit */
+            req->body_overflow = true;
+            free(req->body);
+            req->body = NULL;
+            return MHD_YES;
+        }
+        if (req->body_len + n > req->body_cap) {
+            size_t cap = req->body_cap ? req->body_cap : 4096;
+            while (cap < req->body_len + n)
+                cap *= 2;
+            char *body = realloc(req->body, cap);
+            if (!body) {
+                req->body_overflow = true;
+                free(req->body);
+                req->body = NULL;
+                return MHD_YES;
+            }
+            req->body = body;
+            req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, upload_data, n);
+        req->body_len += n;
+        return MHD_YES;
+    }
+
+    if (req->answered)
+        return MHD_YES;
+    if (!req->route) {
+        reply_error(&r, req, HTTP_E_NOT_FOUND, NULL, "no such endpoint; GET / lists them");
+    } else if (req->method == M_OPTIONS) {
+        handle_options(req, &r);
+    } else if (!(req->route->methods & req->method)) {
+        char detail[128];
+        snprintf(detail, sizeof(detail), "%.16s is not allowed here; allowed: %s", req->method_name,
+                 req->route->allow);
+        reply_error(&r, req, HTTP_E_METHOD_NOT_ALLOWED, NULL, detail);
+        r.allow = req->route->allow;
+    } else if (req->body_overflow) {
+        char detail[160];
+        snprintf(detail, sizeof(detail),
+                 "the body exceeds the limit of %zu bytes (the server's --max-body)",
+                 s->cfg->limits.max_body);
+        reply_error(&r, req, HTTP_E_BODY_TOO_LARGE, NULL, detail);
+    } else {
+        req->route->handle(s, req, &r);
+    }
+    return send_reply(s, req, &r);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    struct server *s = cls;
+    struct request *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    if (s->cfg->access_log) {
+        char line[LOG_PATH_MAX + 128];
+        uint64_t us = (now_ns() - req->start_ns) / 1000u;
+        int n = snprintf(line, sizeof(line), "%s %s %u %llu %lluus%s\n", req->method_name,
+                         req->log_path, req->answered ? req->status : 0,
+                         (unsigned long long)req->bytes, (unsigned long long)us,
+                         toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+        if (n > 0) {
+            ssize_t ignored =
+                write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+            (void)ignored;
+        }
+    }
+    free(req->body);
+    free(req);
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* %HH decoding as libmicrohttpd's own, except that %00 becomes DEL (0x7f): a NUL would cut a
+ * string short where the code after cannot see it, while DEL is refused everywhere it matters. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    const char *in = s;
+    while (*in) {
+        if (in[0] == '%' && in[1] && in[2]) {
+            char hex[3] = {in[1], in[2], '\0'};
+            char *end;
+            unsigned long v = strtoul(hex, &end, 16);
+            if (*end == '\0' && hex[0] != '+' && hex[0] != '-' && hex[0] != ' ') {
+                *out++ = v == 0 ? (char)0x7f : (char)v;
+                in += 3;
+                continue;
+            }
+        }
+        *out++ = *in++;
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+static int make_address(const char *bind, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, bind, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, bind, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        return 0;
+    }
+    return -1;
+}
+
+int server_run(const struct server_config *cfg)
+{
+    struct server s = {.cfg = cfg};
+    atomic_init(&s.in_flight, 0);
+    struct sockaddr_storage addr;
+    if (make_address(cfg->bind, cfg->port, &addr) != 0) {
+        fprintf(stderr, "gdlab: --bind %s is not an IPv4 or IPv6 address\n", cfg->bind);
+        return 2;
+    }
+    if (static_root_open(&s.web, cfg->web_root) != 0)
+        fprintf(stderr, "gdlab: web root %s is not a directory; / answers JSON only\n",
+                cfg->web_root);
+
+    /* SIGINT and SIGTERM are taken by sigwait below, so every thread started from here on must
+     * leave them blocked. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, &s},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, &s,
+                                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "gdlab: cannot listen on %s port %u: %s\n", cfg->bind, cfg->port,
+                strerror(errno));
+        static_root_close(&s.web);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : cfg->port;
+    fprintf(stderr, "gdlab %s listening on http://%s%s%s:%u/ (%u threads, web root %s)\n",
+            GDLAB_VERSION, addr.ss_family == AF_INET6 ? "[" : "", cfg->bind,
+            addr.ss_family == AF_INET6 ? "]" : "", port, cfg->threads,
+            s.web.usable ? s.web.path : "none");
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "gdlab: %s: no new connections; finishing requests in flight\n",
+            strsignal(sig));
+    MHD_socket listen_fd = MHD_quiesce_daemon(d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    uint64_t deadline = now_ns() + (uint64_t)cfg->shutdown_grace * 1000000000u;
+    while (atomic_load(&s.in_flight) > 0 && now_ns() < deadline) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    long left = atomic_load(&s.in_flight);
+    MHD_stop_daemon(d);
+    static_root_close(&s.web);
+    if (left > 0)
+        fprintf(stderr, "gdlab: stopped with %ld requests unfinished after %u s\n", left,
+                cfg->shutdown_grace);
+    else
+        fprintf(stderr, "gdlab: stopped\n");
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* The HTTP server: libmicrohttpd with epoll and a thread pool, one route table. */
+#ifndef GDLAB_HTTP_SERVER_H
+#define GDLAB_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "params.h"
+
+/* Everything the command line and the environment set. */
+struct server_config {
+    const char *bind;        /* IPv4 or IPv6 address; 127.0.0.1 */
+    uint16_t port;           /* 8080; 0 lets the system choose (the chosen port is logged) */
+    unsigned threads;        /* worker threads; the CPUs this process may run on */
+    const char *cors_origin; /* Access-Control-Allow-Origin, NULL for none */
+    const char *web_root;    /* directory of the web front-end */
+    bool access_log;         /* one line per request on stderr */
+    unsigned shutdown_grace; /* seconds in-flight requests get after SIGINT/SIGTERM */
+    struct api_limits limits;
+};
+
+/* Serve until SIGINT or SIGTERM, then drain requests in flight; 0 on a clean stop. */
+int server_run(const struct server_config *cfg);
+
+#endif

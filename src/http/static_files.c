@@ -1,0 +1,158 @@
+/*
+ * A request path is accepted only when each of its segments is a plain name (no "", ".", "..",
+ * no leading dot, no control bytes); the joined path is then resolved with realpath, which
+ * follows symlinks, and must still lie under the root's own realpath.
+ */
+#define _GNU_SOURCE
+#include "static_files.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int static_root_open(struct static_root *root, const char *dir)
+{
+    root->path = realpath(dir, NULL);
+    struct stat st;
+    root->usable = root->path && stat(root->path, &st) == 0 && S_ISDIR(st.st_mode);
+    return root->usable ? 0 : -1;
+}
+
+void static_root_close(struct static_root *root)
+{
+    free(root->path);
+    root->path = NULL;
+    root->usable = false;
+}
+
+static const struct {
+    const char *ext;
+    const char *type;
+} mime_table[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"htm", "text/html; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"json", "application/json"},
+    {"map", "application/json"},
+    {"webmanifest", "application/manifest+json"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"avif", "image/avif"},
+    {"ico", "image/x-icon"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"otf", "font/otf"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"xml", "application/xml"},
+    {"yaml", "application/yaml"},
+    {"yml", "application/yaml"},
+    {"wasm", "application/wasm"},
+    {"pdf", "application/pdf"},
+};
+
+const char *static_mime_type(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    const char *dot = strrchr(slash ? slash : name, '.');
+    if (dot)
+        for (size_t i = 0; i < sizeof(mime_table) / sizeof(mime_table[0]); i++)
+            if (strcasecmp(dot + 1, mime_table[i].ext) == 0)
+                return mime_table[i].type;
+    return "application/octet-stream";
+}
+
+/* Every segment a plain, visible name. */
+static bool safe_relpath(const char *rel)
+{
+    if (rel[0] == '\0' || rel[0] == '/')
+        return false;
+    const char *seg = rel;
+    for (;;) {
+        const char *end = strchr(seg, '/');
+        size_t len = end ? (size_t)(end - seg) : strlen(seg);
+        if (len == 0 || seg[0] == '.')
+            return false;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (c < 0x20 || c == 0x7f || c == '\\')
+                return false;
+        }
+        if (!end)
+            return true;
+        seg = end + 1;
+    }
+}
+
+static void not_found(struct reply *r, const char *instance, const char *why)
+{
+    struct http_problem p;
+    problem_set(&p, HTTP_E_NOT_FOUND, NULL, "%s", why);
+    reply_problem(r, &p, instance);
+}
+
+void static_serve(const struct static_root *root, const char *relpath, const char *if_none_match,
+                  const char *cache_control, const char *instance, struct reply *r)
+{
+    char joined[PATH_MAX];
+    if (!root->usable) {
+        not_found(r, instance, "this server has no web root (see --web-root)");
+        return;
+    }
+    if (!safe_relpath(relpath)) {
+        not_found(r, instance, "no such file");
+        return;
+    }
+    int n = snprintf(joined, sizeof(joined), "%s/%s", root->path, relpath);
+    if (n < 0 || (size_t)n >= sizeof(joined)) {
+        not_found(r, instance, "no such file");
+        return;
+    }
+    char *real = realpath(joined, NULL);
+    size_t root_len = strlen(root->path);
+    if (!real || strncmp(real, root->path, root_len) != 0 || real[root_len] != '/') {
+        free(real);
+        not_found(r, instance, "no such file");
+        return;
+    }
+    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    free(real);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        not_found(r, instance, "no such file");
+        return;
+    }
+    reply_discard(r);
+    snprintf(r->etag, sizeof(r->etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
+             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                 (unsigned long long)st.st_mtim.tv_nsec);
+    struct tm tm;
+    gmtime_r(&st.st_mtim.tv_sec, &tm);
+    strftime(r->last_modified, sizeof(r->last_modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    r->cache_control = cache_control;
+    r->content_type = static_mime_type(relpath);
+    if (if_none_match && strstr(if_none_match, r->etag)) {
+        close(fd);
+        r->status = 304;
+        return;
+    }
+    r->status = 200;
+    r->fd = fd;
+    r->fd_size = (uint64_t)st.st_size;
+}
