@@ -84,14 +84,20 @@ int gd_moments_compute(struct gd_moments *m, const double *x, const double *y, c
     if (!isfinite(m->cxx) || !isfinite(m->cxy) || !isfinite(m->cyy))
         return GD_ENONFINITE;
 
-    /* Residual pass: L* = mean((dy - w* dx)^2), centred on the refined means. */
+    /* Residual pass: L* = mean((dy - w* dx)^2). The stored means are rounded, and far from 0 (x
+     * near 2^40, say) that rounding shifts every residual by the same w*(x_mean error): corrected
+     * like the moments above, L* = (sum(r^2) - sum(r)^2/n) / n, since exact residuals sum to 0. */
     m->w_opt = m->cxx > 0.0 ? m->cxy / m->cxx : 0.0;
-    struct comp_sum srr = {0, 0};
+    struct comp_sum sr = {0, 0}, srr = {0, 0};
     for (size_t k = 0; k < n; k++) {
         double r = (y[at(idx, k)] - m->y_mean) - m->w_opt * (x[at(idx, k)] - m->x_mean);
+        comp_add(&sr, r);
         comp_add(&srr, r * r);
     }
-    m->loss_opt = comp_value(&srr) / dn;
+    double cr = comp_value(&sr);
+    m->loss_opt = (comp_value(&srr) - cr * cr / dn) / dn;
+    if (m->loss_opt < 0.0)
+        m->loss_opt = 0.0;
     return GD_OK;
 }
 
