@@ -57,6 +57,8 @@ static int fit_minmax(struct gd_scaler *s, const double *x, const size_t *idx, s
     double lo = x[at(idx, 0)], hi = lo;
     for (size_t k = 1; k < n; k++) {
         double v = x[at(idx, k)];
+        if (!isfinite(v)) /* a NaN would slip through both comparisons below */
+            return GD_ENONFINITE;
         lo = v < lo ? v : lo;
         hi = v > hi ? v : hi;
     }
