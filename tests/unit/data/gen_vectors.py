@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Writes the reference vectors the Check suites read: numpy's legacy RandomState streams, the
+tutorial's datasets, sklearn's scalers, and exact (rational) moments, losses and eigenvalues.
+
+Run with Debian's python3 (python3-numpy, python3-sklearn):  /usr/bin/python3 gen_vectors.py
+The output is committed, so the unit tests need neither Python nor numpy at build time.
+
+Line format: one record per line, a kind then whitespace-separated fields; doubles are C99 hex
+floats (float.hex()), so they round-trip bit for bit through strtod.
+"""
+import os
+from decimal import Decimal, getcontext
+from fractions import Fraction
+
+import numpy as np
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+getcontext().prec = 60
+
+SEEDS = [0, 1, 42, 5489, 123456789, 2147483648, 4294967295]
+
+
+def h(v):
+    return float(v).hex()
+
+
+def hexes(a):
+    return " ".join(h(v) for v in a)
+
+
+def ints(a):
+    return " ".join(str(int(v)) for v in a)
+
+
+def python_interval(raw, mx):
+    """numpy's random_interval over a raw MT19937 stream (for max = 2^64 - 1, beyond randint)."""
+    mask = mx
+    for s in (1, 2, 4, 8, 16, 32):
+        mask |= mask >> s
+    while True:
+        v = ((int(next(raw)) << 32) | int(next(raw))) & mask
+        if v <= mx:
+            return v
+
+
+def write_rng(out):
+    for seed in SEEDS:
+        rs = np.random.RandomState(seed)
+        out.write(f"u32 {seed} 16 {ints(rs._bit_generator.random_raw(16))}\n")
+        np.random.seed(seed)
+        out.write(f"uniform {seed} 9 {hexes(np.random.rand(9))}\n")
+        np.random.seed(seed)
+        out.write(f"gauss {seed} 9 {hexes(np.random.randn(9))}\n")
+        # rand between randn draws leaves the cached Gaussian in place; a reseed drops it
+        np.random.seed(seed)
+        pattern, vals = "gugugguugg", []
+        for op in pattern:
+            vals.append(np.random.randn() if op == "g" else np.random.rand())
+        out.write(f"mixed {seed} {pattern} {hexes(vals)}\n")
+        for n in (1, 2, 3, 10, 1000):
+            np.random.seed(seed)
+            idx = np.arange(n)
+            np.random.shuffle(idx)
+            # and the stream goes on after the shuffle exactly as numpy's does
+            after = np.random.rand()
+            out.write(f"shuffle {seed} {n} {h(after)} {ints(idx)}\n")
+        for mx in (1, 5, 1000, 2**31, 2**32 - 1, 2**32, 2**40 + 7, 2**63 + 12345):
+            rs = np.random.RandomState(seed)
+            vals = rs.randint(0, mx + 1, size=6, dtype=np.uint64)
+            out.write(f"interval {seed} {mx} 6 {ints(vals)}\n")
+        rs = np.random.RandomState(seed)
+        raw = iter(rs._bit_generator.random_raw(1000))
+        vals = [python_interval(raw, 2**64 - 1) for _ in range(6)]
+        out.write(f"interval {seed} {2**64 - 1} 6 {ints(vals)}\n")
+    # MT19937's own reference: the 10000th output of the default seed 5489 (C++ [rand.predef])
+    rs = np.random.RandomState(5489)
+    out.write(f"u32_at 5489 10000 {int(rs._bit_generator.random_raw(10000)[-1])}\n")
+
+
+DATASETS = [
+    # seed, n, true_b, true_w, noise, multiplier, train_fraction
+    (42, 100, 1.0, 2.0, 0.1, 1.0, 0.8),
+    (42, 100, 1.0, 2.0, 0.1, 10.0, 0.8),
+    (0, 2, 1.0, 2.0, 0.1, 1.0, 0.5),
+    (4294967295, 7, -3.5, 0.25, 0.0, -1.0, 0.3),
+    (5489, 33, 0.0, 0.0, 2.0, 0.001, 0.9),
+    (123456789, 1000, 1.0, 2.0, 0.1, 1.0, 0.8),
+]
+
+
+def tutorial_dataset(seed, n, tb, tw, noise, m, frac):
+    np.random.seed(seed)
+    x = np.random.rand(n) * m
+    eps = noise * np.random.randn(n)
+    y = tb + (tw / m) * x + eps
+    idx = np.arange(n)
+    np.random.shuffle(idx)
+    return x, y, idx, int(n * frac)
+
+
+def write_dataset(out):
+    for seed, n, tb, tw, noise, m, frac in DATASETS:
+        x, y, idx, n_train = tutorial_dataset(seed, n, tb, tw, noise, m, frac)
+        out.write(f"dataset {seed} {n} {h(tb)} {h(tw)} {h(noise)} {h(m)} {h(frac)} {n_train}\n")
+        out.write(f"x {hexes(x)}\n")
+        out.write(f"y {hexes(y)}\n")
+        out.write(f"idx {ints(idx)}\n")
+    for seed in SEEDS:
+        np.random.seed(seed)
+        b = np.random.randn(1)
+        w = np.random.randn(1)
+        out.write(f"init {seed} {h(b[0])} {h(w[0])}\n")
+    # inline data: x*m, y as given, split by a fresh stream of the seed
+    for seed, n, m, frac in ((42, 5, 2.0, 0.6), (7, 12, -0.5, 0.25), (4294967295, 2, 1.0, 0.5)):
+        xin = np.linspace(-1.0, 3.0, n) ** 3
+        yin = np.cos(np.arange(n) * 0.7)
+        np.random.seed(seed)
+        idx = np.arange(n)
+        np.random.shuffle(idx)
+        out.write(f"load {seed} {n} {h(m)} {h(frac)} {int(n * frac)}\n")
+        out.write(f"xin {hexes(xin)}\n")
+        out.write(f"yin {hexes(yin)}\n")
+        out.write(f"x {hexes(xin * m)}\n")
+        out.write(f"idx {ints(idx)}\n")
+
+
+def exact_moments(x, y):
+    fx = [Fraction(float(v)) for v in x]
+    fy = [Fraction(float(v)) for v in y]
+    n = len(fx)
+    mx = sum(fx) / n
+    my = sum(fy) / n
+    cxx = sum((a - mx) ** 2 for a in fx) / n
+    cxy = sum((a - mx) * (b - my) for a, b in zip(fx, fy)) / n
+    cyy = sum((b - my) ** 2 for b in fy) / n
+    return fx, fy, mx, my, cxx, cxy, cyy
+
+
+def exact_loss(fx, fy, b, w):
+    b, w = Fraction(b), Fraction(w)
+    n = len(fx)
+    e = [b + w * a - c for a, c in zip(fx, fy)]
+    return sum(v * v for v in e) / n, 2 * sum(e) / n, 2 * sum(a * v for a, v in zip(fx, e)) / n
+
+
+def dec(f):
+    return Decimal(f.numerator) / Decimal(f.denominator)
+
+
+MOMENT_SETS = [
+    # seed, n, multiplier, scaler ("none" or "standard"), points (b, w) to evaluate the loss at
+    (42, 100, 1.0, "none"),
+    (42, 100, 10.0, "none"),
+    (42, 100, 1.0, "standard"),
+    (7, 1000, -0.001, "none"),
+    (0, 3, 1.0, "none"),
+    (4294967295, 50, 3.0, "none"),
+]
+
+
+def write_moments(out):
+    """Exact rational references on the training split: moments, losses, gradients, analysis."""
+    for seed, n, m, scaler in MOMENT_SETS:
+        x, y, idx, n_train = tutorial_dataset(seed, n, 1.0, 2.0, 0.1, m, 0.8)
+        tr = idx[:n_train]
+        xs = x
+        if scaler == "standard":
+            xs = StandardScaler().fit(x[tr].reshape(-1, 1)).transform(x.reshape(-1, 1)).ravel()
+        xt, yt = xs[tr], y[tr]
+        fx, fy, mx, my, cxx, cxy, cyy = exact_moments(xt, yt)
+        w_opt = cxy / cxx
+        b_opt = my - w_opt * mx
+        loss_opt = exact_loss(fx, fy, b_opt, w_opt)[0]
+        out.write(f"moments {seed} {n} {h(m)} {scaler} {h(mx)} {h(my)} {h(cxx)} {h(cxy)} "
+                  f"{h(cyy)} {h(w_opt)} {h(b_opt)} {h(loss_opt)}\n")
+        # Hessian 2 [[1, mx], [mx, cxx + mx^2]]; eigenvalues to 60 digits
+        h11, h12, h22 = Fraction(2), 2 * mx, 2 * (cxx + mx * mx)
+        half_tr = dec(h11 + h22) / 2
+        rad = (dec((h11 - h22) ** 2) / 4 + dec(h12 * h12)).sqrt()
+        lmax = half_tr + rad
+        lmin = dec(h11 * h22 - h12 * h12) / lmax
+        out.write(f"analysis {seed} {n} {h(m)} {scaler} {h(lmin)} {h(lmax)} {h(lmax / lmin)} "
+                  f"{h(2 / lmax)} {h(2 / (lmin + lmax))}\n")
+        np.random.seed(seed)
+        b0, w0 = np.random.randn(), np.random.randn()
+        for b, w in ((b0, w0), (0.0, 0.0), (float(b_opt), float(w_opt)), (-3.25, 7.5), (1e3, -2e3)):
+            loss, gb, gw = exact_loss(fx, fy, b, w)
+            out.write(f"loss {seed} {n} {h(m)} {scaler} {h(b)} {h(w)} {h(loss)} {h(gb)} {h(gw)}\n")
+
+
+SCALER_SETS = [
+    # name, x (train values first, in idx order), n_train
+    ("tutorial", None, None),
+    ("constant", [2.5] * 6, 4),
+    ("huge_offset", [1e8 + 0.1 * k for k in range(9)], 6),
+    ("negative", [-3.0, -1.5, -7.25, 0.0, 4.0, 12.0], 3),
+    ("tiny_range", [1.0, 1.0 + 2**-52, 1.0, 1.0 + 2**-51, 5.0], 4),
+]
+
+
+def write_scale(out):
+    for name, x, n_train in SCALER_SETS:
+        if x is None:
+            xx, _, idx, n_train = tutorial_dataset(42, 100, 1.0, 2.0, 0.1, 1.0, 0.8)
+        else:
+            xx, idx = np.array(x), np.arange(len(x))
+        train = xx[idx[:n_train]].reshape(-1, 1)
+        for kind, cls in (("standard", StandardScaler), ("minmax", MinMaxScaler)):
+            sc = cls().fit(train)
+            z = sc.transform(xx.reshape(-1, 1)).ravel()
+            if kind == "standard":
+                fitted = f"{h(sc.mean_[0])} {h(sc.scale_[0])}"
+            else:
+                fitted = f"{h(sc.data_min_[0])} {h(sc.data_max_[0])} {h(sc.scale_[0])}"
+            out.write(f"scaler {name} {kind} {len(xx)} {n_train} {fitted}\n")
+            out.write(f"x {hexes(xx)}\n")
+            out.write(f"idx {ints(idx)}\n")
+            out.write(f"z {hexes(z)}\n")
+
+
+LINSPACES = [(-2.0, 4.0, 101), (-1.0, 5.0, 101), (-2.8, 3.2, 101), (-2.4, 3.6, 101),
+             (0.1, 0.7, 7), (1.0, 1.0, 5), (5.0, -5.0, 11), (0.0, 1.0, 2), (-1e-3, 1e-3, 3),
+             (0.3, 0.9, 1), (1e6 + 0.1, 1e6 + 0.7, 13), (-7.3, 1e-300, 1000)]
+
+
+def write_surface(out):
+    for lo, hi, steps in LINSPACES:
+        out.write(f"linspace {h(lo)} {h(hi)} {steps} {hexes(np.linspace(lo, hi, steps))}\n")
+
+
+def main():
+    for name, fn in (("rng.txt", write_rng), ("dataset.txt", write_dataset),
+                     ("surface.txt", write_surface),
+                     ("moments.txt", write_moments), ("scale.txt", write_scale)):
+        with open(os.path.join(HERE, name), "w") as out:
+            out.write(f"# generated by gen_vectors.py with numpy {np.__version__}; do not edit\n")
+            fn(out)
+
+
+if __name__ == "__main__":
+    main()
