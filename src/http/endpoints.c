@@ -210,15 +210,15 @@ static int check_range(struct api_params *p, enum param_id lo_id, enum param_id 
                        double hi, struct http_problem *err)
 {
     enum param_id culprit = param_given(p, lo_id) && !param_given(p, hi_id) ? lo_id : hi_id;
-    if (!isfinite(lo) || !isfinite(hi))
+    if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo))
         return problem_set(err, HTTP_E_OUT_OF_RANGE, param_name(culprit),
-                           "the grid range %s..%s must be finite; got %.17g..%.17g",
-                           param_name(lo_id), param_name(hi_id), lo, hi);
+                           "the grid range %s..%s and its width must be finite; got %s..%s",
+                           param_name(lo_id), param_name(hi_id), NUM(lo), NUM(hi));
     if (!(lo < hi))
         return problem_set(err, HTTP_E_OUT_OF_RANGE, param_name(culprit),
-                           "%s must be below %s; got %s = %.17g and %s = %.17g%s",
-                           param_name(lo_id), param_name(hi_id), param_name(lo_id), lo,
-                           param_name(hi_id), hi,
+                           "%s must be below %s; got %s = %s and %s = %s%s", param_name(lo_id),
+                           param_name(hi_id), param_name(lo_id), NUM(lo), param_name(hi_id),
+                           NUM(hi),
                            param_given(p, lo_id) && param_given(p, hi_id)
                                ? ""
                                : " (the missing bound defaults to the optimum rounded to one "
@@ -378,10 +378,10 @@ int endpoint_cross_section(struct api_params *p, struct jw *w, struct http_probl
     if (gd_cross_section(m, bg, p->b_steps, wg, p->w_steps, p->b, p->w, p->snap, p->delta, loss_w,
                          loss_b, &cs) != GD_OK) {
         problem_set(err, HTTP_E_OUT_OF_RANGE, "delta",
-                    "delta %.17g does not reach another grid value from the point (grid steps: b "
-                    "%.17g, w %.17g); use a larger delta or snap=false",
-                    p->delta, (p->b_max - p->b_min) / (double)(p->b_steps - 1),
-                    (p->w_max - p->w_min) / (double)(p->w_steps - 1));
+                    "delta %s does not reach another grid value from the point (grid steps: b "
+                    "%s, w %s); use a larger delta or snap=false",
+                    NUM(p->delta), NUM((p->b_max - p->b_min) / (double)(p->b_steps - 1)),
+                    NUM((p->w_max - p->w_min) / (double)(p->w_steps - 1)));
         goto out_free_curves;
     }
 
@@ -491,8 +491,8 @@ int endpoint_train(struct api_params *p, struct jw *w, struct http_problem *err)
         struct gd_run_result res;
         int status = gd_train(&pr.prob->train, &pr.prob->val, &cfg, h, &res);
         if (status != GD_OK) {
-            problem_set(err, HTTP_E_OUT_OF_RANGE, "lr", "run with lr = %.17g failed: %s", p->lr[k],
-                        gd_strerror(status));
+            problem_set(err, HTTP_E_OUT_OF_RANGE, "lr", "run with lr = %s failed: %s",
+                        NUM(p->lr[k]), gd_strerror(status));
             goto out_free_history;
         }
         write_run(w, p->lr[k], &res, h);

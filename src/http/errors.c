@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt_double.h"
+
 static const struct {
     int status;
     const char *slug;
@@ -31,6 +33,12 @@ const char *http_error_slug(enum http_error code)
 const char *http_error_title(enum http_error code)
 {
     return error_table[clamp(code)].title;
+}
+
+const char *num_text(double v, char *buf)
+{
+    buf[gd_fmt_double(v, buf)] = '\0';
+    return buf;
 }
 
 int problem_set(struct http_problem *p, enum http_error code, const char *param, const char *fmt,

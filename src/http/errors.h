@@ -43,6 +43,12 @@ int http_error_status(enum http_error code);
 const char *http_error_slug(enum http_error code);
 const char *http_error_title(enum http_error code);
 
+/* v as the shortest decimal that reads back as v ("0.1", "2.0"), written into buf. */
+const char *num_text(double v, char *buf);
+
+/* num_text into a temporary that lives to the end of the enclosing block, for details. */
+#define NUM(v) num_text((v), (char[40]){0})
+
 /* Fill p; param may be NULL. Returns -1 so that validators can `return problem_set(...)`. */
 int problem_set(struct http_problem *p, enum http_error code, const char *param, const char *fmt,
                 ...) __attribute__((format(printf, 4, 5)));

@@ -265,11 +265,11 @@ static int check_int(enum param_id id, double v, double lo, double hi, const cha
 {
     const char *name = param_table[id].name;
     if (v != floor(v))
-        return problem_set(err, HTTP_E_INVALID_PARAMETER, name, "%s must be an integer; got %.17g",
-                           name, v);
+        return problem_set(err, HTTP_E_INVALID_PARAMETER, name, "%s must be an integer; got %s",
+                           name, NUM(v));
     if (v < lo || v > hi)
         return problem_set(err, HTTP_E_OUT_OF_RANGE, name,
-                           "%s must be between %.0f and %.0f%s; got %.17g", name, lo, hi, limit, v);
+                           "%s must be between %.0f and %.0f%s; got %.0f", name, lo, hi, limit, v);
     return 0;
 }
 
@@ -320,8 +320,8 @@ static int validate_data(struct raw_params *raw, struct api_params *p, const str
         p->data.true_w = v[P_TRUE_W].num;
     if (GIVEN(NOISE)) {
         if (!(v[P_NOISE].num >= 0.0))
-            return problem_set(err, HTTP_E_OUT_OF_RANGE, "noise", "noise must be >= 0; got %.17g",
-                               v[P_NOISE].num);
+            return problem_set(err, HTTP_E_OUT_OF_RANGE, "noise", "noise must be >= 0; got %s",
+                               NUM(v[P_NOISE].num));
         p->data.noise = v[P_NOISE].num;
     }
     if (GIVEN(X_MULTIPLIER)) {
@@ -376,13 +376,13 @@ static int validate_data(struct raw_params *raw, struct api_params *p, const str
     double f = p->data.train_fraction;
     if (!(f > 0.0 && f < 1.0))
         return problem_set(err, HTTP_E_OUT_OF_RANGE, "train_fraction",
-                           "train_fraction must be between 0 and 1 (exclusive); got %.17g", f);
+                           "train_fraction must be between 0 and 1 (exclusive); got %s", NUM(f));
     if (gd_split_size(p->data.n, f, &n_train) != 0)
         return problem_set(err, HTTP_E_OUT_OF_RANGE, "train_fraction",
-                           "train_fraction %.17g with n = %zu leaves a split empty "
+                           "train_fraction %s with n = %zu leaves a split empty "
                            "(floor(n * train_fraction) = %.0f); both splits need at least one "
                            "point",
-                           f, p->data.n, floor((double)p->data.n * f));
+                           NUM(f), p->data.n, floor((double)p->data.n * f));
     return 0;
 }
 
@@ -465,8 +465,8 @@ static int validate_train(struct raw_params *raw, struct api_params *p,
         for (size_t k = 0; k < n; k++)
             if (!(v[P_LR].list[k] > 0.0) || !isfinite(v[P_LR].list[k]))
                 return problem_set(err, HTTP_E_OUT_OF_RANGE, "lr",
-                                   "every learning rate must be finite and > 0; lr[%zu] is %.17g",
-                                   k, v[P_LR].list[k]);
+                                   "every learning rate must be finite and > 0; lr[%zu] is %s", k,
+                                   NUM(v[P_LR].list[k]));
         free(p->lr);
         take_list(&v[P_LR], &p->lr, &p->n_lr);
     }
@@ -494,8 +494,8 @@ static int validate_train(struct raw_params *raw, struct api_params *p,
     }
     if (GIVEN(TOL)) {
         if (!(v[P_TOL].num >= 0.0))
-            return problem_set(err, HTTP_E_OUT_OF_RANGE, "tol", "tol must be >= 0; got %.17g",
-                               v[P_TOL].num);
+            return problem_set(err, HTTP_E_OUT_OF_RANGE, "tol", "tol must be >= 0; got %s",
+                               NUM(v[P_TOL].num));
         p->tol = v[P_TOL].num;
     }
     return 0;
@@ -585,7 +585,7 @@ int params_from_json(struct api_params *out, unsigned groups, enum gd_scaler_kin
     int rc = set_defaults(out, groups, default_scaler, err);
     if (rc != 0)
         return rc;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         rc = problem_set(err, HTTP_E_MALFORMED_JSON, NULL,
                          "the body is not valid JSON: %s (line %d, column %d)", jerr.text,

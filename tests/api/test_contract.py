@@ -1,0 +1,302 @@
+"""The HTTP contract: every endpoint by GET and by POST, params echoed, content types, the index,
+static files, keep-alive, CORS, and a clean stop on SIGTERM with a request in flight."""
+import json
+import os
+import signal
+import tempfile
+import threading
+import time
+import unittest
+
+from gdlab_api import Server
+
+ENDPOINTS = {
+    "/dataset": {"seed": 7, "n": 30, "noise": 0.2, "scaler": "minmax"},
+    "/surface": {"seed": 7, "n": 30, "b_steps": 11, "w_steps": 7, "split": "val"},
+    "/cross-section": {"seed": 7, "n": 30, "b": 0.3, "w": 1.5, "snap": False, "delta": 0.05},
+    "/train": {"seed": 7, "n": 30, "lr": [0.05, 0.5], "epochs": 50, "history": 11, "tol": 0.0},
+    "/scale": {"seed": 7, "n": 30, "x_multiplier": 10.0, "scaler": "standard"},
+}
+
+DATA_PARAMS = ["seed", "n", "true_b", "true_w", "noise", "x_multiplier", "train_fraction",
+               "scaler"]
+PARAMS = {
+    "/dataset": DATA_PARAMS,
+    "/surface": DATA_PARAMS + ["b_min", "b_max", "w_min", "w_max", "b_steps", "w_steps", "split"],
+    "/cross-section": DATA_PARAMS + ["b_min", "b_max", "w_min", "w_max", "b_steps", "w_steps",
+                                     "split", "b", "w", "snap", "delta"],
+    "/train": DATA_PARAMS + ["lr", "epochs", "b0", "w0", "optimizer", "history", "tol"],
+    "/scale": DATA_PARAMS,
+}
+
+
+class ContractTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+
+    def test_get_and_post_agree_and_echo_params(self):
+        for path, params in ENDPOINTS.items():
+            with self.subTest(path=path):
+                g = self.server.get(path, params)
+                p = self.server.post(path, params)
+                self.assertEqual(g.status, 200, g.body[:300])
+                self.assertEqual(p.status, 200, p.body[:300])
+                self.assertEqual(g.content_type, "application/json")
+                self.assertEqual(g.json, p.json)
+                echoed = g.json["params"]
+                self.assertEqual(sorted(echoed), sorted(PARAMS[path]))
+                for k, v in params.items():
+                    self.assertEqual(echoed[k], v if k != "lr" else list(v), k)
+                # the echo reproduces the answer
+                again = self.server.post(path, echoed)
+                self.assertEqual(again.json, g.json)
+
+    def test_defaults_are_echoed(self):
+        r = self.server.get("/train")
+        self.assertEqual(r.json["params"], {
+            "seed": 42, "n": 100, "true_b": 1.0, "true_w": 2.0, "noise": 0.1,
+            "x_multiplier": 1.0, "train_fraction": 0.8, "scaler": "none", "lr": [0.1],
+            "epochs": 1000, "b0": 0.4967141530112327, "w0": -0.13826430117118466,
+            "optimizer": "gd", "history": 1001, "tol": 0.0})
+        self.assertEqual(self.server.get("/scale").json["params"]["scaler"], "standard")
+        s = self.server.get("/surface").json["params"]
+        self.assertEqual((s["b_min"], s["b_max"], s["w_min"], s["w_max"]), (-2, 4, -1, 5))
+        self.assertEqual((s["b_steps"], s["w_steps"], s["split"]), (101, 101, "train"))
+        c = self.server.get("/cross-section").json["params"]
+        self.assertEqual((c["b"], c["w"], c["snap"], c["delta"]),
+                         (0.4967141530112327, -0.13826430117118466, True, 0.12))
+
+    def test_response_shapes(self):
+        d = self.server.get("/dataset", {"scaler": "standard"}).json
+        for split in ("train", "val"):
+            self.assertEqual(sorted(d[split]), ["idx", "x", "x_raw", "y"])
+        self.assertEqual(sorted(d["scaler"]), ["kind", "mean", "std"])
+        self.assertEqual(sorted(d["stats"]["train"]), ["n", "x_mean", "x_std", "y_mean", "y_std"])
+        self.assertEqual(sorted(d["optimum"]), ["b", "loss", "w"])
+        self.assertNotIn("x_raw", self.server.get("/dataset").json["train"])
+        self.assertEqual(self.server.get("/dataset").json["scaler"], {"kind": "none"})
+        self.assertEqual(sorted(self.server.get("/dataset", {"scaler": "minmax"}).json["scaler"]),
+                         ["kind", "max", "min"])
+
+        s = self.server.get("/surface", {"b_steps": 5, "w_steps": 3}).json
+        self.assertEqual(len(s["b"]), 5)
+        self.assertEqual(len(s["w"]), 3)
+        self.assertEqual([len(row) for row in s["loss"]], [5, 5, 5])
+        self.assertEqual(sorted(s["grid_min"]), ["b", "b_index", "loss", "w", "w_index"])
+
+        c = self.server.get("/cross-section").json
+        self.assertEqual(sorted(c["point"]), ["b", "b_index", "loss", "w", "w_index"])
+        self.assertEqual([(x["fixed"], x["varying"]) for x in c["sections"]],
+                         [("b", "w"), ("w", "b")])
+        for sec in c["sections"]:
+            self.assertEqual(sorted(sec["geometric"]),
+                             ["delta_loss", "delta_param", "from", "gradient", "to"])
+            self.assertEqual(len(sec["values"]), len(sec["loss"]))
+
+        t = self.server.get("/train", {"lr": [0.1, 1.5], "epochs": 10}).json
+        self.assertEqual(len(t["runs"]), 2)
+        run = t["runs"][0]
+        self.assertEqual(sorted(run), ["diverged_at", "epochs_run", "final", "history", "lr",
+                                       "status"])
+        self.assertEqual(sorted(run["final"]),
+                         ["b", "grad_b", "grad_w", "train_loss", "val_loss", "w"])
+        self.assertEqual(run["history"]["epoch"], list(range(11)))
+        self.assertEqual(sorted(t["analysis"]),
+                         ["condition_number", "hessian", "hessian_eigenvalues", "lr_critical",
+                          "lr_optimal", "optimum"])
+        self.assertEqual(t["runs"][1]["status"], "diverged")
+        self.assertIsInstance(t["runs"][1]["diverged_at"], int)
+
+        sc = self.server.get("/scale").json
+        self.assertEqual(sorted(sc), ["after", "before", "params", "scaler", "train", "val"])
+        self.assertEqual(sorted(sc["train"]), ["x", "x_raw"])
+
+    def test_history_sampling(self):
+        t = self.server.get("/train", {"epochs": 1000, "history": 5}).json
+        self.assertEqual(t["runs"][0]["history"]["epoch"], [0, 250, 500, 750, 1000])
+        none = self.server.get("/train", {"history": 0}).json["runs"][0]["history"]
+        self.assertEqual(none, {"epoch": [], "b": [], "w": [], "train_loss": [], "val_loss": []})
+
+    def test_non_finite_values_are_null(self):
+        # lr 5 explodes past the double range within 1000 epochs
+        r = self.server.get("/train", {"lr": 5.0, "epochs": 1000})
+        self.assertEqual(r.status, 200)
+        run = r.json["runs"][0]
+        self.assertEqual(run["status"], "diverged")
+        self.assertIn(None, run["final"].values())
+        self.assertNotIn(b"NaN", r.body)
+        self.assertNotIn(b"Infinity", r.body)
+
+    def test_index_and_health(self):
+        h = self.server.get("/health")
+        self.assertEqual((h.status, h.json), (200, {"status": "ok"}))
+        idx = self.server.get("/")
+        self.assertEqual(idx.status, 200)
+        self.assertEqual(idx.content_type, "application/json")
+        self.assertEqual(idx.json["name"], "gdlab")
+        self.assertRegex(idx.json["version"], r"^\d+\.\d+\.\d+$")
+        paths = [e["path"] for e in idx.json["endpoints"]]
+        for p in ["/", "/health", "/dataset", "/surface", "/cross-section", "/train", "/scale"]:
+            self.assertIn(p, paths)
+        train = next(e for e in idx.json["endpoints"] if e["path"] == "/train")
+        self.assertEqual(sorted(train["params"]), sorted(PARAMS["/train"] + ["x", "y"]))
+        self.assertEqual(train["methods"], ["GET", "POST"])
+
+    def test_head_and_options(self):
+        g = self.server.get("/dataset")
+        h = self.server.request("HEAD", "/dataset")
+        self.assertEqual(h.status, 200)
+        self.assertEqual(h.body, b"")
+        self.assertEqual(int(h.headers["content-length"]), len(g.body))
+        o = self.server.request("OPTIONS", "/train")
+        self.assertEqual(o.status, 204)
+        self.assertEqual(o.headers["allow"], "GET, HEAD, POST, OPTIONS")
+
+    def test_keep_alive_reuses_one_connection(self):
+        conn = self.server.connection()
+        try:
+            first = self.server.get("/health", conn=conn)
+            sock = conn.sock
+            port = sock.getsockname()[1]
+            second = self.server.get("/dataset", {"n": 10}, conn=conn)
+            third = self.server.post("/train", {"epochs": 3}, conn=conn)
+            fourth = self.server.get("/nope", conn=conn)
+            fifth = self.server.get("/health", conn=conn)
+            self.assertEqual([r.status for r in (first, second, third, fourth, fifth)],
+                             [200, 200, 200, 404, 200])
+            self.assertIs(conn.sock, sock)
+            self.assertEqual(conn.sock.getsockname()[1], port)
+            for r in (first, second, third, fourth, fifth):
+                self.assertNotEqual(r.headers.get("connection", "").lower(), "close")
+        finally:
+            conn.close()
+
+    def test_access_log(self):
+        self.server.get("/nope-for-the-log")
+        time.sleep(0.1)
+        self.assertRegex(self.server.log_text(), r"(?m)^GET /nope-for-the-log 404 \d+ \d+us$")
+
+
+class StaticFilesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        root = os.path.join(cls.tmp.name, "web")
+        os.makedirs(os.path.join(root, "js"))
+        files = {"index.html": b"<!doctype html><title>gdlab</title>",
+                 "app.js": b"export const x = 1;\n", "js/mod.mjs": b"export {};\n",
+                 "style.css": b"body{}", "data.json": b"{}", "pic.svg": b"<svg/>",
+                 "font.woff2": b"wOF2", "app.js.map": b"{}", "img.png": b"\x89PNG",
+                 ".hidden": b"secret"}
+        for name, data in files.items():
+            with open(os.path.join(root, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(cls.tmp.name, "outside.txt"), "wb") as f:
+            f.write(b"outside")
+        os.symlink(os.path.join(cls.tmp.name, "outside.txt"), os.path.join(root, "escape.txt"))
+        os.symlink(os.path.join(root, "app.js"), os.path.join(root, "inside.js"))
+        cls.server = Server("--web-root", root).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.__exit__(None, None, None)
+        cls.tmp.cleanup()
+
+    def test_mime_types_and_caching(self):
+        for name, ctype in [("app.js", "text/javascript"), ("js/mod.mjs", "text/javascript"),
+                            ("style.css", "text/css"), ("data.json", "application/json"),
+                            ("pic.svg", "image/svg+xml"), ("font.woff2", "font/woff2"),
+                            ("app.js.map", "application/json"), ("img.png", "image/png"),
+                            ("index.html", "text/html"), ("inside.js", "text/javascript")]:
+            with self.subTest(name=name):
+                r = self.server.get("/static/" + name)
+                self.assertEqual(r.status, 200)
+                self.assertTrue(r.content_type.startswith(ctype), r.content_type)
+                self.assertIn("max-age", r.headers["cache-control"])
+                etag = r.headers["etag"]
+                again = self.server.get("/static/" + name, headers={"If-None-Match": etag})
+                self.assertEqual(again.status, 304)
+
+    def test_no_escape_from_the_root(self):
+        for path in ["/static/../outside.txt", "/static/%2e%2e/outside.txt",
+                     "/static/js/../../outside.txt", "/static//etc/passwd",
+                     "/static/%2Fetc%2Fpasswd", "/static/escape.txt", "/static/.hidden",
+                     "/static/app.js%00.png", "/static/js", "/static/", "/static/missing.js"]:
+            with self.subTest(path=path):
+                r = self.server.request("GET", path)
+                self.assertEqual(r.status, 404, path)
+                self.assertEqual(r.content_type, "application/problem+json")
+
+    def test_root_negotiates_html_or_json(self):
+        browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        html = self.server.get("/", headers={"Accept": browser})
+        self.assertEqual(html.status, 200)
+        self.assertTrue(html.content_type.startswith("text/html"))
+        self.assertIn(b"<title>gdlab</title>", html.body)
+        self.assertIn("Accept", html.headers.get("vary", ""))
+        for accept in [None, "*/*", "application/json", "application/json, text/html;q=0.5"]:
+            with self.subTest(accept=accept):
+                r = self.server.get("/", headers={"Accept": accept} if accept else {})
+                self.assertEqual(r.content_type, "application/json")
+                self.assertEqual(r.json["name"], "gdlab")
+
+    def test_static_only_get(self):
+        r = self.server.post("/static/app.js", {})
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.headers["allow"], "GET, HEAD, OPTIONS")
+
+
+class CorsTest(unittest.TestCase):
+    def test_cors_origin(self):
+        with Server("--cors-origin", "http://example.test") as s:
+            r = s.get("/health")
+            self.assertEqual(r.headers["access-control-allow-origin"], "http://example.test")
+            e = s.get("/nope")
+            self.assertEqual(e.headers["access-control-allow-origin"], "http://example.test")
+            pre = s.request("OPTIONS", "/train", headers={
+                "Origin": "http://example.test", "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type"})
+            self.assertEqual(pre.status, 204)
+            self.assertIn("POST", pre.headers["access-control-allow-methods"])
+            self.assertIn("Content-Type", pre.headers["access-control-allow-headers"])
+        with Server() as s:
+            self.assertNotIn("access-control-allow-origin", s.get("/health").headers)
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_lets_requests_in_flight_finish(self):
+        with Server() as s:
+            result = {}
+
+            def slow():
+                # 16 runs of 10^7 epochs: long enough to be in flight when the signal comes
+                result["r"] = s.get("/train", {"lr": [0.01 * (k + 1) for k in range(16)],
+                                                "epochs": 10000000, "history": 0})
+
+            t = threading.Thread(target=slow)
+            t.start()
+            time.sleep(0.3)
+            s.proc.send_signal(signal.SIGTERM)
+            t.join(120)
+            self.assertEqual(result["r"].status, 200)
+            self.assertEqual(len(result["r"].json["runs"]), 16)
+            self.assertEqual(s.proc.wait(60), 0)
+            log = s.log_text()
+            self.assertIn("stopped", log)
+            # the request was still running when the server stopped accepting
+            self.assertLess(log.index("finishing requests in flight"), log.index("GET /train 200"))
+            with self.assertRaises(OSError):
+                s.get("/health")
+
+    def test_sigint_exits_zero(self):
+        with Server() as s:
+            self.assertEqual(s.stop(signal.SIGINT), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,349 @@
+/*
+ * The number formatter and the JSON writer: every double must come back from strtod bit for bit,
+ * with no more digits than the shortest such decimal, in plain JSON number syntax; the writer's
+ * output must parse (jansson) into the values written.
+ */
+#include <check.h>
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt_double.h"
+#include "json_writer.h"
+
+/* splitmix64: a fixed, portable stream of test inputs. */
+static uint64_t next_u64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static double from_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+static uint64_t to_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof(u));
+    return u;
+}
+
+/* JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-')
+            s++;
+        if (!(*s >= '0' && *s <= '9'))
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
+/* Significant digits in a formatted number (leading zeros and the exponent excluded). */
+static int significant_digits(const char *s)
+{
+    int count = 0, pending_zeros = 0;
+    bool started = false;
+    for (; *s && *s != 'e'; s++) {
+        if (*s < '0' || *s > '9')
+            continue;
+        if (*s == '0') {
+            if (started)
+                pending_zeros++;
+            continue;
+        }
+        started = true;
+        count += pending_zeros + 1;
+        pending_zeros = 0;
+    }
+    return count ? count : 1;
+}
+
+/* The fewest significant digits with which %.*e reads back as v. */
+static int shortest_digits(double v)
+{
+    char buf[64];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+        if (strtod(buf, NULL) == v)
+            return p;
+    }
+    return 17;
+}
+
+static void format(double v, char *out)
+{
+    size_t n = gd_fmt_double(v, out);
+    ck_assert_uint_le(n, GD_FMT_DOUBLE_MAX);
+    out[n] = '\0';
+}
+
+static void check_round_trip(double v)
+{
+    char buf[GD_FMT_DOUBLE_MAX + 1];
+    if (!isfinite(v))
+        return; /* the neighbours of +-DBL_MAX; "null" is tested in test_exact_strings */
+    format(v, buf);
+    ck_assert_msg(is_json_number(buf), "not a JSON number: %s", buf);
+    double back = strtod(buf, NULL);
+    ck_assert_msg(to_bits(back) == to_bits(v), "%a formatted as %s reads back as %a", v, buf, back);
+}
+
+START_TEST(test_exact_strings)
+{
+    static const struct {
+        double v;
+        const char *text;
+    } cases[] = {
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {0.1, "0.1"},
+        {-0.1, "-0.1"},
+        {2.0, "2.0"},
+        {100.0, "100.0"},
+        {1e-7, "1e-7"},
+        {1.5e-7, "1.5e-7"},
+        {1e-6, "0.000001"},
+        {1.25e-5, "0.0000125"},
+        {1e20, "100000000000000000000.0"},
+        {1e21, "1e21"},
+        {1.5e300, "1.5e300"},
+        {123.456, "123.456"},
+        {0.30000000000000004, "0.30000000000000004"},
+        {DBL_MAX, "1.7976931348623157e308"},
+        {-DBL_MAX, "-1.7976931348623157e308"},
+        {DBL_MIN, "2.2250738585072014e-308"},
+        {DBL_TRUE_MIN, "5e-324"},
+        {9007199254740993.0, "9007199254740992.0"},
+        {0.4967141530112327, "0.4967141530112327"},
+        {-0.13826430117118466, "-0.13826430117118466"},
+        {NAN, "null"},
+        {INFINITY, "null"},
+        {-INFINITY, "null"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[GD_FMT_DOUBLE_MAX + 1];
+        format(cases[i].v, buf);
+        ck_assert_str_eq(buf, cases[i].text);
+    }
+}
+END_TEST
+
+START_TEST(test_edge_round_trip)
+{
+    const double edges[] = {0.0,
+                            -0.0,
+                            DBL_MAX,
+                            -DBL_MAX,
+                            DBL_MIN,
+                            -DBL_MIN,
+                            DBL_TRUE_MIN,
+                            -DBL_TRUE_MIN,
+                            DBL_EPSILON,
+                            1.0 - 1e-16,
+                            1.0 + DBL_EPSILON,
+                            0x1p-1022 - 0x1p-1074,
+                            0x1p53,
+                            0x1p53 + 2.0,
+                            0x1p-1060,
+                            1e23,
+                            5e-324 * 3,
+                            1e-5,
+                            9.999999999999999e-7,
+                            1e21 - 65536.0,
+                            1e22,
+                            0.1 + 0.2,
+                            2.0 / 3.0,
+                            1.0 / 3.0};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        check_round_trip(edges[i]);
+        check_round_trip(nextafter(edges[i], INFINITY));
+        check_round_trip(nextafter(edges[i], -INFINITY));
+    }
+    /* every power of two and of ten in range, and their neighbours */
+    for (int e = -1074; e <= 1023; e++) {
+        double v = ldexp(1.0, e);
+        check_round_trip(v);
+        check_round_trip(nextafter(v, 0.0));
+    }
+    for (int e = -323; e <= 308; e++) {
+        double v = pow(10.0, e);
+        check_round_trip(v);
+        check_round_trip(nextafter(v, INFINITY));
+    }
+}
+END_TEST
+
+/* Two million random bit patterns (every finite double equally likely per exponent) and a million
+ * values in the ranges the API writes. */
+START_TEST(test_random_round_trip)
+{
+    uint64_t state = 42;
+    size_t checked = 0;
+    while (checked < 2000000) {
+        double v = from_bits(next_u64(&state));
+        if (!isfinite(v))
+            continue;
+        check_round_trip(v);
+        checked++;
+    }
+    for (int i = 0; i < 1000000; i++) {
+        double unit = (double)(next_u64(&state) >> 11) * 0x1p-53;
+        double scale = pow(10.0, (double)(int)(next_u64(&state) % 24) - 12.0);
+        check_round_trip((unit - 0.5) * scale);
+    }
+}
+END_TEST
+
+START_TEST(test_shortest)
+{
+    uint64_t state = 7;
+    for (int i = 0; i < 100000; i++) {
+        double v = i % 2 ? from_bits(next_u64(&state))
+                         : (double)(next_u64(&state) >> 11) * 0x1p-53 * 100.0;
+        if (!isfinite(v) || v == 0.0)
+            continue;
+        char buf[GD_FMT_DOUBLE_MAX + 1];
+        format(v, buf);
+        ck_assert_msg(significant_digits(buf) == shortest_digits(v),
+                      "%s has %d significant digits; %d suffice", buf, significant_digits(buf),
+                      shortest_digits(v));
+    }
+}
+END_TEST
+
+static json_t *parse_writer(struct jw *w)
+{
+    size_t len;
+    char *buf = jw_take(w, &len);
+    ck_assert_ptr_nonnull(buf);
+    json_error_t err;
+    json_t *root = json_loadb(buf, len, JSON_ALLOW_NUL, &err);
+    ck_assert_msg(root != NULL, "writer output is not JSON (%s): %.*s", err.text, (int)len, buf);
+    free(buf);
+    return root;
+}
+
+START_TEST(test_writer_structure)
+{
+    struct jw w;
+    jw_init(&w, 1); /* tiny, so that every write grows the buffer */
+    const double values[] = {0.1, -2.0, NAN, 1e-300};
+    const size_t idx[] = {3, 0};
+    const size_t sizes[] = {0, 7, (size_t)INT64_MAX};
+    jw_object_begin(&w);
+    jw_key_string(&w, "name", "gd\"lab\\\n\x01");
+    jw_key_double(&w, "pi", 3.141592653589793);
+    jw_key(&w, "empty");
+    jw_double_array(&w, NULL, 0);
+    jw_key(&w, "values");
+    jw_double_array(&w, values, 4);
+    jw_key(&w, "picked");
+    jw_double_array_indexed(&w, values, idx, 2);
+    jw_key(&w, "sizes");
+    jw_size_array(&w, sizes, 3);
+    jw_key(&w, "nested");
+    jw_array_begin(&w);
+    jw_object_begin(&w);
+    jw_object_end(&w);
+    jw_int(&w, INT64_MIN);
+    jw_bool(&w, true);
+    jw_null(&w);
+    jw_array_end(&w);
+    jw_object_end(&w);
+
+    json_t *root = parse_writer(&w);
+    ck_assert_str_eq(json_string_value(json_object_get(root, "name")), "gd\"lab\\\n\x01");
+    ck_assert(json_real_value(json_object_get(root, "pi")) == 3.141592653589793);
+    ck_assert_uint_eq(json_array_size(json_object_get(root, "empty")), 0);
+    json_t *vals = json_object_get(root, "values");
+    ck_assert(json_real_value(json_array_get(vals, 0)) == 0.1);
+    ck_assert(json_real_value(json_array_get(vals, 1)) == -2.0);
+    ck_assert(json_is_null(json_array_get(vals, 2)));
+    ck_assert(json_real_value(json_array_get(vals, 3)) == 1e-300);
+    json_t *picked = json_object_get(root, "picked");
+    ck_assert(json_real_value(json_array_get(picked, 0)) == 1e-300);
+    ck_assert(json_real_value(json_array_get(picked, 1)) == 0.1);
+    json_t *nested = json_object_get(root, "nested");
+    ck_assert_uint_eq(json_array_size(nested), 4);
+    ck_assert(json_integer_value(json_array_get(nested, 1)) == INT64_MIN);
+    ck_assert(json_is_true(json_array_get(nested, 2)));
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(test_writer_invalid_utf8)
+{
+    struct jw w;
+    jw_init(&w, 0);
+    jw_array_begin(&w);
+    jw_string(&w, "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    jw_string(&w, "bad \xff \xc3 \xed\xa0\x80 \xc0\xaf end");
+    jw_string_n(&w, "nul\0byte", 8);
+    jw_array_end(&w);
+    json_t *root = parse_writer(&w);
+    ck_assert_str_eq(json_string_value(json_array_get(root, 0)),
+                     "ok \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    const char *bad = json_string_value(json_array_get(root, 1));
+    ck_assert_ptr_nonnull(strstr(bad, "\xef\xbf\xbd"));
+    ck_assert_ptr_nonnull(strstr(bad, " end"));
+    ck_assert_uint_eq(json_string_length(json_array_get(root, 2)), 8);
+    json_decref(root);
+}
+END_TEST
+
+static Suite *writer_suite(void)
+{
+    Suite *s = suite_create("json_writer");
+    TCase *fmt = tcase_create("fmt_double");
+    tcase_set_timeout(fmt, 300);
+    tcase_add_test(fmt, test_exact_strings);
+    tcase_add_test(fmt, test_edge_round_trip);
+    tcase_add_test(fmt, test_random_round_trip);
+    tcase_add_test(fmt, test_shortest);
+    suite_add_tcase(s, fmt);
+    TCase *writer = tcase_create("writer");
+    tcase_add_test(writer, test_writer_structure);
+    tcase_add_test(writer, test_writer_invalid_utf8);
+    suite_add_tcase(s, writer);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(writer_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
