@@ -39,7 +39,9 @@ size_t gd_nearest_index(const double *grid, size_t n, double v)
 
 void gd_default_range(double optimum, double *lo, double *hi)
 {
-    double center = round(optimum * 10.0) / 10.0;
+    /* np.round(v, 1) is rint(v*10)/10: ties go to even (0.25 -> 0.2), where C's round() would
+     * go away from zero (0.3). nearbyint rounds in the default mode, to nearest even. */
+    double center = nearbyint(optimum * 10.0) / 10.0;
     *lo = center - 3.0;
     *hi = center + 3.0;
 }
