@@ -1,0 +1,51 @@
+/*
+ * libFuzzer harness for the JSON body parser and validator: the input after its first byte is a
+ * POST body, parsed for the endpoint that byte picks (jansson with JSON_REJECT_DUPLICATES, then
+ * the same validation as a query). A body that validates is also computed and serialized.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_endpoints.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const struct fuzz_endpoint *e = &fuzz_endpoints[(data[0] & 0x7f) % FUZZ_N_ENDPOINTS];
+    bool compute = data[0] & 0x80;
+    /* A copy of exactly the body's bytes, so that ASan sees any read past its end. */
+    size_t len = size - 1;
+    char *body = malloc(len ? len : 1);
+    if (!body)
+        return 0;
+    memcpy(body, data + 1, len);
+
+    struct api_limits lim;
+    fuzz_limits(&lim);
+    struct api_params p;
+    struct http_problem err = {0};
+    memset(&p, 0, sizeof(p));
+    if (params_from_json(&p, e->groups, e->default_scaler, body, len, &lim, &err) != 0) {
+        if ((unsigned)err.code >= HTTP_E_COUNT || http_error_status(err.code) >= 500 ||
+            memchr(err.detail, '\0', sizeof(err.detail)) == NULL)
+            abort();
+    } else {
+        if (p.data.n < 2 || p.data.n > lim.max_n)
+            abort();
+        if ((e->groups & PG_TRAIN) && (p.n_lr < 1 || p.n_lr > lim.max_lrs || p.epochs < 1 ||
+                                       p.epochs > lim.max_epochs || p.history > lim.max_history))
+            abort();
+        if (p.x && !p.y)
+            abort();
+        if (compute)
+            fuzz_run_endpoint(e, &p);
+        params_free(&p);
+    }
+    free(body);
+    return 0;
+}

@@ -1,0 +1,113 @@
+"""Fair under load, and bounded: heavy requests go to a bounded queue of compute workers, so that
+light requests keep their latency while the heavy ones run; past the queue the server answers 503
+with Retry-After; and a request past its compute deadline ends with 503 problem+json.
+usage: test_fairness.py GDLAB_BINARY
+"""
+
+import json
+import sys
+import threading
+import time
+
+import gdserver
+
+HEAVY = b"GET /surface?b_steps=2000&w_steps=2000 HTTP/1.1\r\nHost: t\r\n\r\n"
+HEAVY_CLIENTS = 8
+LIGHT = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+         b"GET /train?epochs=100&history=11 HTTP/1.1\r\nHost: t\r\n\r\n",
+         b"GET /dataset?n=50 HTTP/1.1\r\nHost: t\r\n\r\n"]
+P99_LIMIT_MS = 50.0
+LONG_TRAIN = (b"GET /train?epochs=10000000&history=0&lr=0.01,0.02,0.03,0.04,0.05,0.06,0.07,0.08,"
+              b"0.09,0.1,0.11,0.12,0.13,0.14,0.15,0.16 HTTP/1.1\r\nHost: t\r\n\r\n")
+
+
+def problem_type(r):
+    try:
+        return json.loads(r.body).get("type", "")
+    except ValueError:
+        return ""
+
+
+def overload(binary, failures):
+    with gdserver.Server(binary, ["--workers", "1", "--queue", "2", "--access-log", "off"],
+                         log_path="fairness-server.log") as srv:
+        srv.wait_ready()
+        heavy = []
+
+        def run_heavy():
+            try:
+                heavy.append(gdserver.request(srv.port, HEAVY, timeout=120))
+            except OSError as e:
+                heavy.append(e)
+
+        threads = [threading.Thread(target=run_heavy) for _ in range(HEAVY_CLIENTS)]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)
+        latencies, bad, k = [], [], 0
+        while any(t.is_alive() for t in threads) or k < 200:
+            raw = LIGHT[k % len(LIGHT)]
+            k += 1
+            t0 = time.monotonic()
+            r = gdserver.request(srv.port, raw, timeout=30)
+            latencies.append((time.monotonic() - t0) * 1000.0)
+            if r.status != 200 or not r.complete:
+                bad.append(r)
+        for t in threads:
+            t.join()
+        ok = [r for r in heavy if isinstance(r, gdserver.Response) and r.status == 200]
+        busy = [r for r in heavy if isinstance(r, gdserver.Response) and r.status == 503]
+        p99 = gdserver.percentile(latencies, 99)
+        print("heavy: %d answered 200, %d answered 503; light: %d requests, p50 %.2f ms, "
+              "p99 %.2f ms, max %.2f ms" % (len(ok), len(busy), len(latencies),
+                                            gdserver.percentile(latencies, 50), p99,
+                                            max(latencies)))
+        if len(ok) + len(busy) != HEAVY_CLIENTS:
+            failures.append("heavy requests got other answers: %r" % heavy)
+        if not ok:
+            failures.append("no heavy request was served")
+        if not busy:
+            failures.append("no heavy request was refused past the queue")
+        for r in busy:
+            if not r.header("retry-after") or "problem+json" not in r.header("content-type"):
+                failures.append("503 without Retry-After or problem+json: %r %r" % (r, r.headers))
+                break
+        if bad:
+            failures.append("light requests failed: %r" % bad[:5])
+        if p99 >= P99_LIMIT_MS:
+            failures.append("light p99 %.2f ms >= %.0f ms while heavy work ran" % (p99,
+                                                                                P99_LIMIT_MS))
+        if srv.terminate() != 0:
+            failures.append("server did not exit 0 on SIGTERM")
+
+
+def deadline(binary, failures):
+    with gdserver.Server(binary, ["--deadline", "0.001", "--access-log", "off"],
+                         log_path="deadline-server.log") as srv:
+        srv.wait_ready()
+        t0 = time.monotonic()
+        r = gdserver.request(srv.port, LONG_TRAIN, timeout=60)
+        took = time.monotonic() - t0
+        print("a long /train under --deadline 0.001: %r %s in %.3f s"
+              % (r, problem_type(r), took))
+        if r.status != 503 or "problem+json" not in r.header("content-type"):
+            failures.append("the deadline did not end the request with 503 problem+json: %r" % r)
+        r = gdserver.request(srv.port, LIGHT[0])
+        if r.status != 200:
+            failures.append("/health after the deadline answered %r" % r)
+        if srv.terminate() != 0:
+            failures.append("server did not exit 0 on SIGTERM")
+
+
+def main():
+    failures = []
+    overload(sys.argv[1], failures)
+    deadline(sys.argv[1], failures)
+    for f in failures:
+        print("FAIL: " + f)
+    print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""SIGTERM under load: every request the server had accepted gets its whole answer, new
+connections are refused, and the process exits 0 within the grace period.
+usage: test_sigterm.py GDLAB_BINARY
+
+Twelve clients keep requests going on keep-alive connections (a new connection whenever the
+server closes one); one more has a long /train in flight when the signal arrives. A request sent
+before the signal must complete with 200. One sent after it may instead find its connection
+closed without a byte of answer (refused), but never a cut-off answer.
+"""
+
+import signal
+import socket
+import sys
+import threading
+import time
+
+import gdserver
+
+CLIENTS = 12
+GRACE_S = 15
+REQUESTS = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /train?epochs=200000&lr=0.1,0.2,0.3 HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /surface?b_steps=201&w_steps=201 HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"POST /scale HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 20\r\n\r\n{\"x_multiplier\": 10}"]
+LONG = b"GET /train?epochs=10000000&lr=0.1,0.2,0.3,0.4&history=0 HTTP/1.1\r\nHost: t\r\n\r\n"
+
+
+class Tally:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ok = self.refused = 0
+        self.problems = []
+
+    def add(self, sent_at, term_at, r, err=None):
+        with self.lock:
+            if r is not None and r.status == 200 and r.complete:
+                self.ok += 1
+            elif term_at is not None and sent_at > term_at and r is not None and r.status == 0:
+                self.refused += 1  # closed unanswered after the signal: not accepted
+            else:
+                self.problems.append("sent %.3f s %s the signal: %r %s"
+                                     % (abs(sent_at - (term_at or sent_at)),
+                                        "after" if term_at and sent_at > term_at else "before",
+                                        r, err or ""))
+
+
+def client(port, k, state, tally):
+    sock = reader = None
+    n = 0
+    while not state["done"]:
+        if sock is None:
+            try:
+                sock = socket.create_connection((gdserver.HOST, port), timeout=30)
+                reader = gdserver.Reader(sock)
+            except OSError:
+                if state["term_at"] is None:
+                    tally.add(time.monotonic(), None, None, "connect failed before the signal")
+                return  # refused: the server no longer accepts
+        raw = REQUESTS[(k + n) % len(REQUESTS)]
+        n += 1
+        sent_at = time.monotonic()
+        r, err = None, None
+        try:
+            sock.sendall(raw)
+            r = gdserver.read_response(reader)
+        except OSError as e:
+            err = e
+            r = gdserver.Response()
+        tally.add(sent_at, state["term_at"], r, err)
+        if r.status == 0 or r.header("connection").lower() == "close" or not r.complete:
+            sock.close()
+            sock = None
+        if state["term_at"] is not None and time.monotonic() - state["term_at"] > GRACE_S:
+            break
+    if sock:
+        sock.close()
+
+
+def main():
+    binary = sys.argv[1]
+    with gdserver.Server(binary, ["--shutdown-grace", str(GRACE_S), "--access-log", "off"],
+                         log_path="sigterm-server.log") as srv:
+        srv.wait_ready()
+        tally = Tally()
+        state = {"term_at": None, "done": False}
+        threads = [threading.Thread(target=client, args=(srv.port, k, state, tally))
+                   for k in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        time.sleep(2.0)
+
+        long_result = {}
+
+        def long_request():
+            sent_at = time.monotonic()
+            try:
+                long_result["r"] = gdserver.request(srv.port, LONG, timeout=60)
+            except OSError as e:
+                long_result["err"] = e
+            long_result["sent_at"] = sent_at
+
+        lt = threading.Thread(target=long_request)
+        lt.start()
+        time.sleep(0.3)
+        state["term_at"] = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+
+        # New connections must be refused soon after the signal.
+        refused_new = False
+        while srv.alive() and time.monotonic() - state["term_at"] < GRACE_S + 5:
+            try:
+                with socket.create_connection((gdserver.HOST, srv.port), timeout=1) as s:
+                    s.sendall(REQUESTS[0])
+                    r = gdserver.read_response(gdserver.Reader(s))
+                    if r.status == 0:
+                        refused_new = True
+            except OSError:
+                refused_new = True
+            if refused_new:
+                break
+            time.sleep(0.05)
+        try:
+            code = srv.proc.wait(GRACE_S + 5)
+        except Exception:
+            code = None
+        exit_after = time.monotonic() - state["term_at"]
+        state["done"] = True
+        for t in threads + [lt]:
+            t.join()
+
+    failures = list(tally.problems)
+    lr = long_result.get("r")
+    print("requests answered 200: %d; refused after the signal: %d; cut off: %d"
+          % (tally.ok, tally.refused, len(tally.problems)))
+    print("long request in flight at the signal: %r; exit status %s after %.2f s (grace %d s)"
+          % (lr, code, exit_after, GRACE_S))
+    if lr is None or lr.status != 200 or not lr.complete:
+        failures.append("the long request in flight was not answered: %r %s"
+                        % (lr, long_result.get("err", "")))
+    if code != 0:
+        failures.append("exit status %s" % code)
+    if exit_after > GRACE_S + 1:
+        failures.append("exit took %.2f s, grace %d s" % (exit_after, GRACE_S))
+    if not refused_new:
+        failures.append("new connections were still served after the signal")
+    if tally.ok < 50:
+        failures.append("too little load: %d requests" % tally.ok)
+    for f in failures[:20]:
+        print("FAIL: " + f)
+    print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
