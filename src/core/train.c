@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gdlab/status.h"
 #include "quadratic.h"
@@ -66,6 +67,15 @@ uint64_t gd_history_epoch(uint64_t epochs, size_t count, size_t k)
     return (epochs / den) * k + ((epochs % den) * k) / den;
 }
 
+/* Bit-for-bit equality: +0 and -0 are different states of a run, NaN is one state. */
+static inline bool same_bits(double a, double b)
+{
+    uint64_t ua, ub;
+    memcpy(&ua, &a, sizeof(ua));
+    memcpy(&ub, &b, sizeof(ub));
+    return ua == ub;
+}
+
 static void record(struct gd_history *h, const struct gd_moments *val, uint64_t epoch, double b,
                    double w, double loss)
 {
@@ -101,7 +111,33 @@ int gd_train(const struct gd_moments *train, const struct gd_moments *val,
     int rc = GD_OK;
     uint64_t e = 0;
     double loss, gb, gw;
+    /* The states of the two epochs before e. An epoch is a function of (b, w) alone, so once a
+     * state repeats one of them the run has entered a cycle of period 1 or 2 (where descent at a
+     * fixed rate ends up once its updates round to nothing, or to a last-bit oscillation), and
+     * every later epoch repeats a state already checked. The cycle's remaining samples are then
+     * written down, and the loop resumes at the last epoch: the same numbers, without the
+     * iterations between. */
+    double b1 = NAN, w1 = NAN, b2 = NAN, w2 = NAN;
     for (;; e++) {
+        if (e < cfg->epochs) {
+            bool fixed = same_bits(b, b1) && same_bits(w, w1);
+            if (fixed || (same_bits(b, b2) && same_bits(w, w2))) {
+                /* state(t) is (b, w) for a fixed point or an even t - e, else (b1, w1) */
+                for (; next_sample < planned && next_epoch < cfg->epochs; next_sample++) {
+                    bool odd = !fixed && (next_epoch - e) % 2;
+                    double bt = odd ? b1 : b, wt = odd ? w1 : w;
+                    record(history, val, next_epoch, bt, wt, gd_loss(train, bt, wt));
+                    next_epoch = next_sample + 1 < planned
+                                     ? gd_history_epoch(cfg->epochs, planned, next_sample + 1)
+                                     : UINT64_MAX;
+                }
+                if (!fixed && (cfg->epochs - e) % 2) {
+                    b = b1;
+                    w = w1;
+                }
+                e = cfg->epochs;
+            }
+        }
         double r0 = quad_r0(train, b, w);
         loss = quad_loss(train, r0, w);
         gb = -2.0 * r0;
@@ -130,6 +166,10 @@ int gd_train(const struct gd_moments *train, const struct gd_moments *val,
             rc = GD_ECANCELED;
             break;
         }
+        b2 = b1;
+        w2 = w1;
+        b1 = b;
+        w1 = w;
         b = b - lr * gb;
         w = w - lr * gw;
     }
