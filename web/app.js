@@ -593,12 +593,30 @@ async function update(state, { only = null } = {})
     status.textContent = 'Up to date.';
     document.documentElement.dataset.state = 'ready';
     if (firstReady === null) {
+        // Time from navigation to the first frame that shows every figure: after the next frame's
+        // style, layout and paint.
         firstReady = performance.now();
-        window.gdlab.readyMs = firstReady;
+        requestAnimationFrame(() => setTimeout(() => {
+            window.gdlab.readyMs = performance.now();
+            window.gdlab.scriptReadyMs = firstReady;
+        }, 0));
     }
 }
 
 // --- controls ------------------------------------------------------------------------------------
+
+// This module loads async, so that it can ask the server for everything while the document and the
+// deferred d3 scripts are still loading; it draws once they are in.
+for (const get of Object.values(requests(stateFromHash()))) get().catch(() => {});
+// The deferred d3 scripts run after parsing ends (readyState "interactive") and before
+// DOMContentLoaded; this module may run on either side of them.
+const haveD3 = () => Boolean(window.d3 && window.d3.contours);
+if (document.readyState === 'loading' || (!haveD3() && document.readyState !== 'complete')) {
+    await new Promise((ok) => {
+        document.addEventListener('DOMContentLoaded', ok, { once: true });
+        window.addEventListener('load', ok, { once: true });
+    });
+}
 
 const form = $('#controls');
 const slider = $('#lr'), lrNum = $('#lr-num');
@@ -691,4 +709,9 @@ window.addEventListener('hashchange', () => {
 
 window.gdlab = { state, readyMs: null, defaults: DEFAULTS };
 showState(state);
-update(state);
+if (haveD3()) {
+    update(state);
+} else {
+    document.documentElement.dataset.state = 'error';
+    $('#status').textContent = 'The plotting library (/static/vendor/d3-*.min.js) did not load.';
+}
