@@ -105,6 +105,27 @@ START_TEST(tutorial_default_ranges)
 }
 END_TEST
 
+/* np.round(v, 1) +- 3: rint(v*10)/10, ties to even (values from numpy). */
+static const struct round_case {
+    double optimum, center;
+} round_cases[] = {
+    {0.25, 0x1.999999999999ap-3},   {-0.25, -0x1.999999999999ap-3},
+    {0.35, 0x1.999999999999ap-2},   {0.05, 0.0},
+    {0.15, 0x1.999999999999ap-3},   {1.0235, 1.0},
+    {0.45, 0x1.999999999999ap-2},   {2.5, 2.5},
+    {-0.75, -0x1.999999999999ap-1},
+};
+
+START_TEST(default_range_rounds_like_numpy)
+{
+    const struct round_case *c = &round_cases[_i];
+    double lo, hi;
+    gd_default_range(c->optimum, &lo, &hi);
+    TU_ASSERT_BITS(lo, c->center - 3.0);
+    TU_ASSERT_BITS(hi, c->center + 3.0);
+}
+END_TEST
+
 static const struct surface_case {
     uint32_t seed;
     size_t n;
@@ -301,6 +322,7 @@ int main(int argc, char **argv)
     tcase_add_loop_test(grid, nearest_index_cases, 0, COUNT(nearest_cases));
     tcase_add_test(grid, tutorial_snapping);
     tcase_add_loop_test(grid, tutorial_default_ranges, 0, COUNT(range_cases));
+    tcase_add_loop_test(grid, default_range_rounds_like_numpy, 0, COUNT(round_cases));
     suite_add_tcase(s, grid);
     TCase *surface = tcase_create("surface");
     tcase_add_loop_test(surface, surface_agrees_with_loss, 0, COUNT(surface_cases));
