@@ -22,6 +22,7 @@ Usage: diff_numpy.py DRIVER [--configs N] [--seed S] [--keep DIR]
 Run with Debian's python3 (python3-numpy, python3-sklearn).
 """
 import argparse
+import collections
 import math
 import os
 import subprocess
@@ -319,6 +320,7 @@ class Checker:
         self.failures = []
         self.checks = 0
         self.cfg = None
+        self.runs = collections.Counter()
 
     def fail(self, what, got, want):
         self.failures.append((self.cfg["id"], what, got, want))
@@ -563,6 +565,9 @@ def check_runs(ck, got, extras, xt, yt, xv, yv):
         f = out["f"]
         status, epochs, div_at = f[0], int(f[1]), int(f[2])
         b, w, tl, vl, gb, gw = (parse_float(v) for v in f[3:9])
+        ck.runs[ref["status"] + (" (overflow)" if ref["overflow"] else "")] += 1
+        if ref["overflow"] and epochs != ref["epochs"]:
+            ck.runs["overflow, core stopped later"] += 1
         ck.equal(tag + " status", status, ref["status"])
         ck.equal(tag + " diverged_at", div_at, ref["diverged_at"])
         hist = out["hist"]
@@ -652,6 +657,7 @@ def main():
         desc = " ".join(f"{k}={c[k]}" for k in ("seed", "n", "m", "noise", "frac", "scaler"))
         print(f"MISMATCH config {cid} ({desc}{' inline' if 'data' in c else ''}): {what}: "
               f"got {g}, want {w}")
+    print("runs by reference status: " + ", ".join(f"{k} {v}" for k, v in sorted(ck.runs.items())))
     print(f"diff: {len(cfgs)} configs, {len(failed)} failed ({ck.checks} checks, "
           f"{len(ck.failures)} mismatches, {time.monotonic() - t0:.1f} s)")
     return 1 if failed else 0

@@ -1,5 +1,6 @@
 /* Batch gradient descent: the trajectory against a per-sample loop, statuses, tolerance, history
  * sampling, early stop, and cancellation. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -162,6 +163,60 @@ START_TEST(history_is_the_trajectory)
     }
     TU_ASSERT_BITS(h->b[h->count - 1], res.b);
     TU_ASSERT_BITS(h->train_loss[h->count - 1], res.train_loss);
+    gd_history_free(h);
+    fixture_free(&f);
+}
+END_TEST
+
+/* Long runs settle into a fixed point or a two-cycle of the last bits; however the core gets
+ * there, every sample and the end state must be those of the plain loop, epoch by epoch. */
+static const struct long_case {
+    double m, lr;
+    uint64_t epochs;
+    size_t cap;
+} long_cases[] = {
+    {1.0, 0.5, 200000, 9},    {1.0, 0.8, 100001, 10},  {1.0, 0.1, 1000000, 7},
+    {10.0, 0.03, 300000, 11}, {1.0, 0.805, 250000, 6}, {-1.0, 0.4, 99999, 1000},
+};
+
+START_TEST(long_run_matches_plain_loop)
+{
+    const struct long_case *c = &long_cases[_i];
+    struct fixture f;
+    fixture_make(&f, 42, 100, c->m, GD_SCALER_NONE);
+    const struct gd_moments *tr = &f.problem->train, *va = &f.problem->val;
+    struct gd_history *h = gd_history_new(c->cap);
+    ck_assert_ptr_nonnull(h);
+    struct gd_train_config cfg = {.lr = c->lr, .b0 = 0.5, .w0 = -0.1, .epochs = c->epochs};
+    struct gd_run_result res;
+    ck_assert_int_eq(gd_train(tr, va, &cfg, h, &res), GD_OK);
+    size_t count = gd_history_size(c->epochs, c->cap);
+    ck_assert_uint_eq(h->count, count);
+    double b = cfg.b0, w = cfg.w0, loss0 = gd_loss(tr, b, w);
+    size_t k = 0;
+    for (uint64_t e = 0;; e++) {
+        if (k < count && e == gd_history_epoch(c->epochs, count, k)) {
+            ck_assert_uint_eq(h->epoch[k], e);
+            ck_assert_msg(tu_same_bits(h->b[k], b) && tu_same_bits(h->w[k], w),
+                          "sample %zu (epoch %" PRIu64 "): (%a, %a), plain loop (%a, %a)", k, e,
+                          h->b[k], h->w[k], b, w);
+            TU_ASSERT_BITS(h->train_loss[k], gd_loss(tr, b, w));
+            TU_ASSERT_BITS(h->val_loss[k], gd_loss(va, b, w));
+            k++;
+        }
+        if (e == c->epochs)
+            break;
+        double gb, gw;
+        gd_gradient(tr, b, w, &gb, &gw);
+        b = b - c->lr * gb;
+        w = w - c->lr * gw;
+    }
+    ck_assert_uint_eq(k, count);
+    TU_ASSERT_BITS(res.b, b);
+    TU_ASSERT_BITS(res.w, w);
+    TU_ASSERT_BITS(res.train_loss, gd_loss(tr, b, w));
+    ck_assert_uint_eq(res.epochs_run, c->epochs);
+    ck_assert_int_eq(res.status, gd_loss(tr, b, w) > loss0 ? GD_RUN_DIVERGED : GD_RUN_MAX_EPOCHS);
     gd_history_free(h);
     fixture_free(&f);
 }
@@ -345,6 +400,7 @@ int main(void)
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 60);
     tcase_add_loop_test(runs, trajectory_matches_per_sample_loop, 0, COUNT(run_cases));
+    tcase_add_loop_test(runs, long_run_matches_plain_loop, 0, COUNT(long_cases));
     tcase_add_loop_test(runs, tolerance_stops_at_the_first_small_gradient, 0, COUNT(tols));
     tcase_add_test(runs, overflow_stops_the_run);
     tcase_add_test(runs, cancel_callback);
