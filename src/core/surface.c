@@ -16,10 +16,17 @@ void gd_linspace(double lo, double hi, size_t steps, double *out)
         out[0] = lo;
         return;
     }
-    /* numpy: step = (hi - lo) / (steps - 1); y = arange(steps) * step + lo; y[-1] = hi */
-    double step = (hi - lo) / (double)(steps - 1);
-    for (size_t i = 0; i < steps; i++)
-        out[i] = (double)i * step + lo;
+    /* numpy: step = (hi - lo) / (steps - 1); y = arange(steps) * step + lo; y[-1] = hi. When the
+     * step underflows to 0 (a subnormal width), numpy scales (i / (steps - 1)) * delta instead. */
+    double delta = hi - lo, div = (double)(steps - 1);
+    double step = delta / div;
+    if (step == 0.0) {
+        for (size_t i = 0; i < steps; i++)
+            out[i] = ((double)i / div) * delta + lo;
+    } else {
+        for (size_t i = 0; i < steps; i++)
+            out[i] = (double)i * step + lo;
+    }
     out[steps - 1] = hi;
 }
 
