@@ -4,102 +4,7 @@ import {
     OKABE_ITO, SIZES, axes, contourPlot, el, fmt, fmt2, frame, legend, linear, log10, marker, pad,
     polyline, scatter,
 } from './plot.js';
-
-// The book's defaults. Sections 1–5 use the feature as generated; the multiplier and the scaler
-// drive sections 6 and 7, where the tutorial makes the feature "bad" and then repairs it.
-const DEFAULTS = Object.freeze({
-    seed: 42, n: 100, noise: 0.1, lr: 0.1, lrs: [0.2, 0.8, 1.1], epochs: 1000, multiplier: 10,
-    scaler: 'standard',
-});
-const SCALERS = ['standard', 'minmax', 'none'];
-const HISTORY_MAX = 1001; // points per run: every epoch up to the book's 1000
-
-// --- state in the address -----------------------------------------------------------------------
-
-// Each setting: how to read it from text, and the rule it must satisfy (the message names the limit).
-const FIELDS = {
-    seed: { parse: Number, check: (v) => Number.isInteger(v) && v >= 0 && v <= 4294967295, limit: 'an integer in 0..4294967295' },
-    n: { parse: Number, check: (v) => Number.isInteger(v) && v >= 5 && v <= 10000, limit: 'an integer in 5..10000' },
-    noise: { parse: Number, check: (v) => Number.isFinite(v) && v >= 0 && v <= 10, limit: 'a number in 0..10' },
-    lr: { parse: Number, check: (v) => Number.isFinite(v) && v > 0 && v <= 100, limit: 'a number in (0, 100]' },
-    lrs: {
-        parse: (s) => String(s).split(',').map((t) => t.trim()).filter((t) => t !== '').map(Number),
-        check: (v) => v.length >= 1 && v.length <= 6 && v.every((x) => Number.isFinite(x) && x > 0 && x <= 100),
-        limit: '1 to 6 numbers in (0, 100], comma separated',
-    },
-    epochs: { parse: Number, check: (v) => Number.isInteger(v) && v >= 1 && v <= 100000, limit: 'an integer in 1..100000' },
-    multiplier: { parse: Number, check: (v) => Number.isFinite(v) && v !== 0 && Math.abs(v) >= 1e-3 && Math.abs(v) <= 1e3, limit: 'a non-zero number with 0.001 ≤ |m| ≤ 1000' },
-    scaler: { parse: String, check: (v) => SCALERS.includes(v), limit: 'standard, minmax or none' },
-};
-
-const same = (a, b) => (Array.isArray(a) ? a.join(',') === b.join(',') : a === b);
-
-function stateFromHash()
-{
-    const state = { ...DEFAULTS };
-    const q = new URLSearchParams(location.hash.replace(/^#/, ''));
-    for (const [name, field] of Object.entries(FIELDS)) {
-        if (!q.has(name)) continue;
-        const v = field.parse(q.get(name));
-        if (field.check(v)) state[name] = v;
-    }
-    return state;
-}
-
-function writeHash(state)
-{
-    const q = new URLSearchParams();
-    for (const name of Object.keys(FIELDS)) {
-        if (!same(state[name], DEFAULTS[name])) q.set(name, Array.isArray(state[name]) ? state[name].join(',') : state[name]);
-    }
-    const text = q.toString().replace(/%2C/g, ',');
-    const url = text ? `#${text}` : location.pathname;
-    if ((location.hash || '') !== (text ? `#${text}` : '')) history.replaceState(null, '', url);
-}
-
-// --- the API --------------------------------------------------------------------------------------
-
-const cache = new Map();
-
-// GET an endpoint, answers kept by URL: moving one control refetches only what depends on it.
-function api(path, params)
-{
-    const q = Object.entries(params).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join('&');
-    const url = `/${path}?${q}`;
-    if (cache.has(url)) return cache.get(url);
-    const p = fetch(url, { headers: { Accept: 'application/json' } }).then(async (res) => {
-        const body = await res.json().catch(() => null);
-        if (!res.ok) {
-            const why = body && (body.detail || body.title) ? body.detail || body.title : res.statusText;
-            throw new Error(`${path}: ${why}`);
-        }
-        return body;
-    });
-    p.catch(() => cache.delete(url));
-    if (cache.size > 96) cache.delete(cache.keys().next().value);
-    cache.set(url, p);
-    return p;
-}
-
-function requests(s)
-{
-    const data = { seed: s.seed, n: s.n, noise: s.noise };
-    const bad = { ...data, x_multiplier: s.multiplier };
-    const hist = Math.min(s.epochs + 1, HISTORY_MAX);
-    return {
-        dataset: () => api('dataset', data),
-        surface: () => api('surface', data),
-        cross: () => api('cross-section', data),
-        step: () => api('train', { ...data, lr: s.lr, epochs: 1, history: 2 }),
-        eta: () => api('train', { ...data, lr: s.lr, epochs: s.epochs, history: hist }),
-        lrs: () => api('train', { ...data, lr: s.lrs, epochs: s.epochs, history: hist }),
-        badSurface: () => api('surface', bad),
-        badCross: () => api('cross-section', bad),
-        // `before` does not depend on the scaler; with none, after = before.
-        scale: () => api('scale', { ...bad, scaler: s.scaler === 'none' ? 'standard' : s.scaler }),
-        scaledSurface: () => (s.scaler === 'none' ? api('surface', bad) : api('surface', { ...bad, scaler: s.scaler })),
-    };
-}
+import { DEFAULTS, FIELDS, requests, same, stateFromHash, writeHash } from './state.js';
 
 // --- helpers for the page -------------------------------------------------------------------------
 
@@ -605,9 +510,7 @@ async function update(state, { only = null } = {})
 
 // --- controls ------------------------------------------------------------------------------------
 
-// This module loads async, so that it can ask the server for everything while the document and the
-// deferred d3 scripts are still loading; it draws once they are in.
-for (const get of Object.values(requests(stateFromHash()))) get().catch(() => {});
+// This module loads async; it draws once the document and the deferred d3 scripts are in.
 // The deferred d3 scripts run after parsing ends (readyState "interactive") and before
 // DOMContentLoaded; this module may run on either side of them.
 const haveD3 = () => Boolean(window.d3 && window.d3.contours);

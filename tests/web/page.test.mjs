@@ -199,7 +199,8 @@ test('cold load on the book defaults: no console errors, no failed or outside re
     assert.deepEqual(problems, []);
     const outside = requests.filter((u) => !u.startsWith(`${BASE}/`) && !u.startsWith('data:'));
     assert.deepEqual(outside, [], 'no request leaves the server');
-    assert.ok(requests.length <= 16, `few requests (${requests.length})`);
+    // The page, 6 static files (state.js, app.js, plot.js, style.css, 2 d3 files) and 10 API answers.
+    assert.ok(requests.length <= 17, `few requests (${requests.length})`);
     assert.ok(inPage < COLD_LOAD_LIMIT_MS, `cold load ${inPage.toFixed(0)} ms < ${COLD_LOAD_LIMIT_MS} ms`);
     assert.ok(elapsed < 3 * COLD_LOAD_LIMIT_MS, `the test saw the page drawn within ${3 * COLD_LOAD_LIMIT_MS} ms (${elapsed} ms)`);
     await context.close();
@@ -207,6 +208,7 @@ test('cold load on the book defaults: no console errors, no failed or outside re
 
 test('static files carry their MIME types', async () => {
     for (const [path, type] of [['/static/app.js', 'text/javascript'], ['/static/plot.js', 'text/javascript'],
+        ['/static/state.js', 'text/javascript'],
         ['/static/style.css', 'text/css'], ['/static/vendor/d3-contour.min.js', 'text/javascript'],
         ['/static/index.html', 'text/html']]) {
         const res = await fetch(`${BASE}${path}`);
@@ -290,6 +292,12 @@ test('every figure is drawn with the API\'s numbers', async () => {
     assert.deepEqual(panels.map(([, s]) => s === 'diverged'), [false, false, true], '0.2 and 0.8 descend, 1.1 diverges');
     const finals = (await attrs(page, '[data-plot="lr-path-0"] circle.final', 'data-b')).map(num);
     assert.deepEqual(finals, [lrs.runs[0].final.b]);
+    for (const [k, run] of lrs.runs.entries()) {
+        const sel = `[data-plot="lr-loss-${k}"] .loss-train`;
+        assert.equal(num(await attr(page, sel, 'data-first')), run.history.train_loss[0]);
+        const last = run.final.train_loss === null ? null : String(run.final.train_loss); // null: overflowed
+        assert.equal(await attr(page, sel, 'data-last'), last, `loss curve ${run.lr} ends where the run does`);
+    }
 
     // 6. The bad feature: the critical rate 0.806 → 0.031.
     const crit = (await attrs(page, '[data-plot="bad-lr"] .crit-line', 'data-lr-critical')).map(num);
@@ -379,6 +387,13 @@ test('a shared address restores the view', async () => {
     assert.deepEqual(xs, ds.train.x);
     const eta = await api('/train?seed=7&n=50&noise=0.1&lr=0.5&epochs=200&history=201');
     assert.equal(await attr(page, '#eta-status', 'data-status'), eta.runs[0].status);
+    // Editing the address (or going back) moves the page too.
+    await page.evaluate(() => { location.hash = 'seed=8'; });
+    await ready(page, 'window.gdlab.state.seed === 8');
+    assert.equal(await page.inputValue('#seed'), '8');
+    assert.equal(await page.inputValue('#lr'), '0.1', 'what the address omits is the book\'s');
+    const ds8 = await api('/dataset?seed=8&n=100&noise=0.1');
+    assert.deepEqual((await attrs(page, '[data-plot="scatter-val"] circle', 'data-y')).map(num), ds8.val.y);
     assert.deepEqual(problems, []);
     await context.close();
 });
