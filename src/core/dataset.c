@@ -11,6 +11,7 @@
 #include "gdlab/dataset.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "gdlab/rng.h"
@@ -91,11 +92,16 @@ int gd_dataset_generate(struct gd_dataset *d, const struct gd_dataset_params *p)
     gd_rng_fill_uniform(&rng, d->x, p->n);
     gd_rng_fill_gauss(&rng, d->y, p->n); /* eps, turned into y below */
     double slope = p->true_w / p->x_multiplier;
+    bool finite = true;
     for (size_t i = 0; i < p->n; i++) {
         d->x[i] = d->x[i] * p->x_multiplier;
         double eps = p->noise * d->y[i];
         d->y[i] = p->true_b + slope * d->x[i] + eps;
+        finite = finite && isfinite(d->y[i]);
     }
+    /* Finite parameters can still overflow y (true_b and true_w near DBL_MAX, or huge noise). */
+    if (!finite)
+        return GD_ENONFINITE;
     shuffled_index(&rng, d->idx, p->n);
     d->n_train = n_train;
     return GD_OK;
@@ -115,6 +121,8 @@ int gd_dataset_load(struct gd_dataset *d, const double *x, const double *y, doub
             return GD_ENONFINITE;
         d->x[i] = x[i] * x_multiplier;
         d->y[i] = y[i];
+        if (!isfinite(d->x[i])) /* the multiplier pushed x past DBL_MAX */
+            return GD_ENONFINITE;
     }
     struct gd_rng rng;
     gd_rng_seed(&rng, seed);
