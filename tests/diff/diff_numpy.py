@@ -102,6 +102,8 @@ def make_configs(count, seed, tmpdir):
     add(noise=-0.1, expect="EINVAL")
     add(m=0.0, expect="EINVAL")
     add(tb=float("nan"), expect="EINVAL")
+    add(tb=1e308, tw=1e308, expect="ENONFINITE")
+    add(noise=1e308, expect="ENONFINITE")
     # inline data: a tie for the default range (optimum exactly 0.25 and 0.5 -> np.round is half
     # to even), x far from 0, a constant feature, a negative multiplier
     xs = np.arange(8, dtype=float)
@@ -113,6 +115,7 @@ def make_configs(count, seed, tmpdir):
         (np.full(10, 0.1), np.arange(10.0) * 0.3, 1.0, 0.6, "none"),
         (rnd.normal(5, 2, 50), rnd.normal(0, 1, 50), -2.5, 0.8, "minmax"),
         (rnd.uniform(-1e3, 1e3, 500), rnd.uniform(-1, 1, 500), 0.001, 0.5, "none"),
+        (np.array([1.0, 2.0, 1e300]), np.array([0.0, 1.0, 2.0]), 1e10, 0.5, "none"),  # x*m overflows
     ]
     for k, (x, y, m, frac, scaler) in enumerate(inline):
         path = os.path.join(tmpdir, f"inline{k}.txt")
@@ -238,8 +241,11 @@ def reference(c):
     if k is None:
         ref["status"] = "ESPLIT"
         return ref
-    ref["status"] = "OK"
     x, y, idx = reference_data(c)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        ref["status"] = "ENONFINITE"  # finite parameters whose data overflows
+        return ref
+    ref["status"] = "OK"
     ref.update(x=x, y=y, idx=idx, n_train=k, train=idx[:k], val=idx[k:])
     np.random.seed(c["seed"])
     b = np.random.randn(1)

@@ -160,6 +160,9 @@ static const struct bad_case {
     {"n = 2, one each", 2, 1, 2, 0.1, 1, 0.5, GD_OK},
     {"zero noise", 10, 1, 2, 0.0, 1, 0.5, GD_OK},
     {"negative multiplier", 10, 1, 2, 0.1, -10, 0.5, GD_OK},
+    {"y overflows", 100, 1e308, 1e308, 0.1, 1, 0.8, GD_ENONFINITE},
+    {"noise overflows y", 100, 1, 2, 1e308, 1, 0.8, GD_ENONFINITE},
+    {"huge but finite", 100, 1e307, 1e307, 1e306, 1, 0.8, GD_OK},
 };
 
 START_TEST(generate_rejects_bad_input)
@@ -263,6 +266,7 @@ static const struct load_bad_case {
     {"NaN multiplier", 1, 1, NAN, 0.5, GD_EINVAL},
     {"fraction 0", 1, 1, 1, 0.0, GD_ESPLIT},
     {"fraction 1", 1, 1, 1, 1.0, GD_ESPLIT},
+    {"multiplier overflows x", 1e300, 1, 1e10, 0.5, GD_ENONFINITE},
     {"fine", 1, 1, 1, 0.5, GD_OK},
 };
 
