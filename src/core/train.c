@@ -55,7 +55,8 @@ size_t gd_history_size(uint64_t epochs, size_t max)
         return 0;
     if (max == 1 || epochs == 0)
         return 1;
-    return epochs + 1 < (uint64_t)max ? (size_t)(epochs + 1) : max;
+    /* epochs + 1 < max, written so that epochs = UINT64_MAX does not wrap to 0 */
+    return epochs < (uint64_t)max - 1 ? (size_t)(epochs + 1) : max;
 }
 
 uint64_t gd_history_epoch(uint64_t epochs, size_t count, size_t k)
