@@ -29,6 +29,14 @@ int gd_analyze(const struct gd_moments *m, struct gd_analysis *out)
     out->lambda_min = 4.0 * m->cxx / out->lambda_max;
     out->lr_critical = 2.0 / out->lambda_max;
     out->lr_optimal = 2.0 / (out->lambda_min + out->lambda_max);
+    if (!isfinite(out->lambda_max)) {
+        /* x_mean^2 overflowed (|x| beyond ~1e154): no learning rate or condition to speak of */
+        out->w_opt = NAN;
+        out->b_opt = NAN;
+        out->loss_opt = m->loss_opt;
+        out->condition = NAN;
+        return GD_ENONFINITE;
+    }
     if (!(m->cxx > 0.0)) {
         out->w_opt = NAN;
         out->b_opt = NAN;
