@@ -154,6 +154,25 @@ START_TEST(small_eigenvalue_keeps_its_digits)
 }
 END_TEST
 
+/* Data far out (|x| ~ 1e160) has finite moments but a Hessian entry x_mean^2 that overflows:
+ * an error, not a critical learning rate of 0 with an infinite condition number. */
+START_TEST(overflowing_hessian_is_enonfinite)
+{
+    double x[4] = {1e160, 1.000000000001e160, 1.000000000002e160, 1.000000000004e160};
+    double y[4] = {1, 2, 3, 4};
+    struct gd_moments m;
+    ck_assert_int_eq(gd_moments_compute(&m, x, y, NULL, 4), GD_OK);
+    struct gd_analysis a;
+    ck_assert_int_eq(gd_analyze(&m, &a), GD_ENONFINITE);
+    /* just inside the range it is fine */
+    for (int i = 0; i < 4; i++)
+        x[i] *= 1e-20;
+    ck_assert_int_eq(gd_moments_compute(&m, x, y, NULL, 4), GD_OK);
+    ck_assert_int_eq(gd_analyze(&m, &a), GD_OK);
+    ck_assert(isfinite(a.condition) && a.lr_critical > 0);
+}
+END_TEST
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(int argc, char **argv)
@@ -168,6 +187,7 @@ int main(int argc, char **argv)
     tcase_add_loop_test(tc, critical_rate_is_the_edge, 0, COUNT(edge_cases));
     tcase_add_test(tc, degenerate_feature);
     tcase_add_test(tc, small_eigenvalue_keeps_its_digits);
+    tcase_add_test(tc, overflowing_hessian_is_enonfinite);
     suite_add_tcase(s, tc);
     int rc = tu_run(s);
     tu_free(vectors);
