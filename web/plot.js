@@ -215,22 +215,13 @@ export function levels(lo, hi, count = 12)
 
 const contourCache = new WeakMap();
 
-// Contouring every other sample of a 101×101 grid draws the same smooth ellipses at a quarter of the
-// cost; a grid that does not subsample evenly is contoured whole.
-function stride(n)
-{
-    return n > 61 && (n - 1) % 2 === 0 ? 2 : 1;
-}
-
 // The filled contour bands of a /surface answer, computed once per answer.
 function surfaceContours(surface)
 {
     let c = contourCache.get(surface);
     if (c) return c;
     const nb = surface.b.length, nw = surface.w.length;
-    const sb = stride(nb), sw = stride(nw);
-    const mb = (nb - 1) / sb + 1, mw = (nw - 1) / sw + 1;
-    const values = new Float64Array(mb * mw);
+    const values = new Float64Array(nb * nw);
     let lo = Infinity, hi = -Infinity;
     for (let i = 0; i < nw; i++) {
         const row = surface.loss[i];
@@ -238,22 +229,21 @@ function surfaceContours(surface)
             const v = row[j] === null ? Infinity : row[j];
             if (v < lo) lo = v;
             if (v > hi && Number.isFinite(v)) hi = v;
-            if (i % sw === 0 && j % sb === 0) values[(i / sw) * mb + j / sb] = v;
+            values[i * nb + j] = v;
         }
     }
     const lv = levels(lo, hi);
-    const polys = d3.contours().size([mb, mw]).thresholds(lv)(values);
-    c = { lo, hi, levels: lv, polys, sb, sw };
+    const polys = d3.contours().size([nb, nw]).thresholds(lv)(values);
+    c = { lo, hi, levels: lv, polys };
     contourCache.set(surface, c);
     return c;
 }
 
 // d3-contour puts sample j at grid coordinate j + 0.5.
-function gridPath(geometry, surface, x, y, c)
+function gridPath(geometry, surface, x, y)
 {
     const b = surface.b, w = surface.w;
-    const db = (c.sb * (b[b.length - 1] - b[0])) / (b.length - 1);
-    const dw = (c.sw * (w[w.length - 1] - w[0])) / (w.length - 1);
+    const db = (b[b.length - 1] - b[0]) / (b.length - 1), dw = (w[w.length - 1] - w[0]) / (w.length - 1);
     let d = '';
     for (const polygon of geometry.coordinates) {
         for (const ring of polygon) {
@@ -290,7 +280,7 @@ export function contourPlot(container, surface, label, { minimum = true, key = t
         const g = el('g', { class: 'bands' });
         c.polys.forEach((geom, k) => {
             if (geom.coordinates.length) {
-                el('path', { class: 'band', d: gridPath(geom, surface, x, y, c), fill: color(k + 1),
+                el('path', { class: 'band', d: gridPath(geom, surface, x, y), fill: color(k + 1),
                     'data-level': geom.value }, g);
             }
         });
