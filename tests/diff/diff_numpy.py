@@ -8,10 +8,13 @@ StandardScaler/MinMaxScaler, np.linalg.eigvalsh of the Hessian, LinearRegression
 optimum -- and asserts:
 
   * generated data, indices, initial parameters, grids and min-max scaling: bit-identical;
-  * every derived number within 1e-12 relative (1e-13 absolute near zero); a difference of two
-    losses is held to 1e-12 of the losses it subtracts, and eigvalsh's lambda_min to 1e-12 of
-    lambda_max (a symmetric eigensolver is only accurate norm-wise; lambda_min and the condition
-    number are also held to 1e-12 relative against det(H) = 4 var(x), which is exact);
+  * every derived number within 1e-12 relative (1e-13 absolute near zero). Where a value is a
+    cancellation its tolerance is 1e-12 of the magnitudes that cancel, named at each check: a
+    difference of two losses (geometric gradients) against those losses; gradients, which vanish
+    at the optimum, against sqrt(L)*(1 + rms(x)); b* against |w* x_mean|; standardized x against
+    (|x| + |mean|)/std; eigvalsh's lambda_min against lambda_max (a symmetric eigensolver is only
+    accurate norm-wise; lambda_min and the condition number are also held to 1e-12 relative
+    against det(H)/lambda_max with det(H) = 4 var(x));
   * a training run's parameters, losses and history to max(1e-12, 16 eps x epochs) relative: both
     sides round every epoch, and near or past the critical rate the roundings accumulate;
   * statuses, epochs run, diverged_at and history epochs: exactly. A diverging run is compared
