@@ -127,7 +127,7 @@ class Reader:
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = b""
+        self.buf = bytearray()
         self.eof = False
 
     def fill(self):
@@ -140,21 +140,28 @@ class Reader:
         if not data:
             self.eof = True
             return False
-        self.buf += data
+        self.buf += data  # a bytearray: amortised, not quadratic, for big answers
         return True
 
     def until(self, sep):
-        while sep not in self.buf:
+        start = 0
+        while True:
+            k = self.buf.find(sep, start)
+            if k >= 0:
+                break
+            start = max(0, len(self.buf) - len(sep) + 1)
             if not self.fill():
                 return None
-        head, _, self.buf = self.buf.partition(sep)
+        head = bytes(self.buf[:k])
+        del self.buf[:k + len(sep)]
         return head
 
     def exactly(self, n):
         while len(self.buf) < n:
             if not self.fill():
                 return None
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
 
@@ -199,13 +206,13 @@ def read_response(reader, head_request=False):
     elif "content-length" in r.headers:
         n = int(r.header("content-length"))
         body = reader.exactly(n)
-        r.body = body if body is not None else reader.buf
+        r.body = body if body is not None else bytes(reader.buf)
         r.complete = body is not None
     else:
         while reader.fill():
             pass
-        r.body = reader.buf
-        reader.buf = b""
+        r.body = bytes(reader.buf)
+        reader.buf = bytearray()
         r.complete = True
     return r
 

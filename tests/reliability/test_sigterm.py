@@ -23,7 +23,8 @@ REQUESTS = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
             b"GET /surface?b_steps=201&w_steps=201 HTTP/1.1\r\nHost: t\r\n\r\n",
             b"POST /scale HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
             b"Content-Length: 20\r\n\r\n{\"x_multiplier\": 10}"]
-LONG = b"GET /train?epochs=10000000&lr=0.1,0.2,0.3,0.4&history=0 HTTP/1.1\r\nHost: t\r\n\r\n"
+# Tiny learning rates never reach a fixed point: every epoch is computed, on a worker.
+LONG = b"GET /train?epochs=10000000&lr=1e-9,2e-9,3e-9,4e-9&history=0 HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
 class Tally:
