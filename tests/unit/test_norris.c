@@ -54,15 +54,19 @@ static double digits(double got, double want)
     return rel == 0.0 ? 17.0 : -log10(rel);
 }
 
+/* Shifted x is rounded to the doubles near x + shift, which moves the certified fit a little
+ * (the RSS by 2e-11 at 1e6); the exact least-squares fit of those very doubles, computed in
+ * rational arithmetic (Python's fractions), tells the algorithm's error apart from the data's. */
 static const struct shift_case {
     double shift;
-    double min_digits_coef; /* b0 and b1 */
+    double min_digits_coef; /* b0 and b1 against the certified values */
     double min_digits_rss;
+    double exact_b0, exact_b1, exact_rss; /* the shifted doubles' own fit */
 } shifts[] = {
-    {0.0, 12, 10},
-    {1e6, 12, 10},
-    {-1e6, 12, 10},
-    {1e3, 12, 10},
+    {0.0, 12, 10, -0x1.0c9e6b7b61ef8p-2, 0x1.008aba502b602p+0, 0x1.a9e0dd47c7845p+4},
+    {1e6, 12, 10, -0x1.e950a2922c8ffp+19, 0x1.008aba502b5c4p+0, 0x1.a9e0dd47a225ap+4},
+    {-1e6, 12, 10, 0x1.e95091c845d84p+19, 0x1.008aba502b5c4p+0, 0x1.a9e0dd47a225ap+4},
+    {1e3, 12, 10, -0x1.f53087b20423fp+9, 0x1.008aba502b602p+0, 0x1.a9e0dd47c77f4p+4},
 };
 
 START_TEST(certified_fit)
@@ -80,12 +84,21 @@ START_TEST(certified_fit)
     double d_b0 = digits(a.b_opt, want_b0), d_b1 = digits(a.w_opt, NORRIS_B1);
     double d_rss = digits(NORRIS_N * a.loss_opt, NORRIS_RSS);
     printf("norris shift %g: b0 %.17g (%.1f digits), b1 %.17g (%.1f digits), rss %.17g (%.1f "
-           "digits)\n",
-           c->shift, a.b_opt, d_b0, a.w_opt, d_b1, NORRIS_N * a.loss_opt, d_rss);
+           "digits); of the shifted doubles' exact fit: %.1f, %.1f, %.1f digits\n",
+           c->shift, a.b_opt, d_b0, a.w_opt, d_b1, NORRIS_N * a.loss_opt, d_rss,
+           digits(a.b_opt, c->exact_b0), digits(a.w_opt, c->exact_b1),
+           digits(NORRIS_N * a.loss_opt, c->exact_rss));
     ck_assert_msg(d_b0 >= c->min_digits_coef, "b0 = %.17g, %.1f digits", a.b_opt, d_b0);
     ck_assert_msg(d_b1 >= c->min_digits_coef, "b1 = %.17g, %.1f digits", a.w_opt, d_b1);
     ck_assert_msg(d_rss >= c->min_digits_rss, "rss = %.17g, %.1f digits", NORRIS_N * a.loss_opt,
                   d_rss);
+    /* against the exact fit of the same doubles: 13 digits and more whatever the shift */
+    ck_assert_msg(digits(a.b_opt, c->exact_b0) >= 13, "b0 %.1f digits of the exact fit",
+                  digits(a.b_opt, c->exact_b0));
+    ck_assert_msg(digits(a.w_opt, c->exact_b1) >= 13, "b1 %.1f digits of the exact fit",
+                  digits(a.w_opt, c->exact_b1));
+    ck_assert_msg(digits(NORRIS_N * a.loss_opt, c->exact_rss) >= 13,
+                  "rss %.1f digits of the exact fit", digits(NORRIS_N * a.loss_opt, c->exact_rss));
     /* and the per-sample loss at the fit agrees with L* */
     TU_ASSERT_CLOSE(gd_loss_direct(x, norris_y, NULL, NORRIS_N, a.b_opt, a.w_opt), a.loss_opt,
                     c->shift == 0.0 ? 1e-12 : 1e-6, 0);
