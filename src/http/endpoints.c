@@ -24,26 +24,51 @@ static int out_of_memory(struct http_problem *err)
                        "the server ran out of memory for this request; try smaller sizes");
 }
 
-/* The core validated nothing the parameters did not; the data itself can still overflow. */
-static int check_data_finite(const struct api_params *p, const struct gd_dataset *d,
-                             struct http_problem *err)
+static const char *y_culprit(const struct api_params *p);
+
+/* Data that overflows although every parameter is finite: x * x_multiplier for inline data, else
+ * the generated y. */
+static int overflow_problem(const struct api_params *p, struct http_problem *err)
 {
-    for (size_t i = 0; i < d->n; i++) {
-        if (!isfinite(d->x[i]))
-            return problem_set(err, HTTP_E_OUT_OF_RANGE, "x_multiplier",
-                               "x * x_multiplier overflows at x[%zu]; keep the data within the "
-                               "range of a double",
-                               i);
-        if (!isfinite(d->y[i])) {
-            const char *name =
-                isfinite(p->data.true_w / p->data.x_multiplier) ? "true_b" : "true_w";
-            return problem_set(err, HTTP_E_OUT_OF_RANGE, name,
-                               "the generated y overflows at index %zu; keep true_b, "
-                               "true_w / x_multiplier and noise within the range of a double",
-                               i);
-        }
+    if (p->x)
+        return problem_set(err, HTTP_E_OUT_OF_RANGE, "x_multiplier",
+                           "x * x_multiplier overflows; keep the data within the range of a "
+                           "double");
+    return problem_set(err, HTTP_E_OUT_OF_RANGE, y_culprit(p),
+                       "the generated y overflows; keep true_b, true_w / x_multiplier and noise "
+                       "within the range of a double");
+}
+
+/* The parameter behind y's magnitude, for generated data: the largest term of
+ * y = true_b + true_w*rand + noise*randn. */
+static const char *y_culprit(const struct api_params *p)
+{
+    if (p->x)
+        return "y";
+    const char *name = "true_b";
+    double biggest = fabs(p->data.true_b);
+    if (!isfinite(p->data.true_w / p->data.x_multiplier) || fabs(p->data.true_w) > biggest) {
+        name = "true_w";
+        biggest = fabs(p->data.true_w);
     }
-    return 0;
+    return 5.0 * p->data.noise > biggest ? "noise" : name;
+}
+
+/* Data so large in magnitude (beyond ~1e154) that its moments or the loss's curvature overflow:
+ * blame x or y, whichever is larger. */
+static int too_big_for_analysis(const struct api_params *p, const struct gd_dataset *d,
+                                struct http_problem *err)
+{
+    double x_max = 0.0, y_max = 0.0;
+    for (size_t i = 0; i < d->n; i++) {
+        x_max = fmax(x_max, fabs(d->x[i]));
+        y_max = fmax(y_max, fabs(d->y[i]));
+    }
+    const char *name = x_max >= y_max ? (p->x ? "x" : "x_multiplier") : y_culprit(p);
+    return problem_set(err, HTTP_E_OUT_OF_RANGE, name,
+                       "the data is too large in magnitude (|x| up to %s, |y| up to %s): the "
+                       "moments of the loss overflow; keep |x| and |y| below about 1e154",
+                       NUM(x_max), NUM(y_max));
 }
 
 static void prepared_free(struct prepared *pr)
@@ -65,17 +90,21 @@ static int prepare(const struct api_params *p, enum gd_scaler_kind kind, struct 
                                  p->data.train_fraction);
     else
         status = gd_dataset_generate(pr->data, &p->data);
+    if (status == GD_ENONFINITE) {
+        overflow_problem(p, err);
+        goto out_free;
+    }
     if (status != GD_OK) {
         problem_set(err, HTTP_E_INVALID_PARAMETER, NULL, "the dataset cannot be built: %s",
                     gd_strerror(status));
         goto out_free;
     }
-    if (check_data_finite(p, pr->data, err))
-        goto out_free;
     pr->prob = gd_problem_new(pr->data, kind, &status);
     if (!pr->prob) {
         if (status == GD_ENOMEM)
             out_of_memory(err);
+        else if (status == GD_ENONFINITE)
+            too_big_for_analysis(p, pr->data, err);
         else
             problem_set(err, HTTP_E_OUT_OF_RANGE, "scaler",
                         "the %s scaler cannot be fitted to this data: %s", gd_scaler_name(kind),
@@ -83,6 +112,10 @@ static int prepare(const struct api_params *p, enum gd_scaler_kind kind, struct 
         goto out_free;
     }
     pr->analysis_status = gd_analyze(&pr->prob->train, &pr->analysis);
+    if (pr->analysis_status == GD_ENONFINITE) {
+        too_big_for_analysis(p, pr->data, err);
+        goto out_free;
+    }
     return 0;
 
 out_free:
@@ -536,7 +569,12 @@ int endpoint_scale(struct api_params *p, struct jw *w, struct http_problem *err)
         return out_of_memory(err);
     }
     struct gd_analysis before;
-    gd_analyze(&raw->train, &before);
+    if (gd_analyze(&raw->train, &before) == GD_ENONFINITE) {
+        gd_problem_free(raw);
+        int rc = too_big_for_analysis(p, pr.data, err);
+        prepared_free(&pr);
+        return rc;
+    }
 
     jw_object_begin(w);
     params_write(w, p);

@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 
+#include "fmt_double.h"
+
 /* X(name, HTTP status, type slug, title); the type URI is "/problems/<slug>". */
 #define HTTP_ERROR_MAP(X)                                                                          \
     X(UNKNOWN_PARAMETER, 400, "unknown-parameter", "Unknown parameter")                            \
@@ -47,7 +49,7 @@ const char *http_error_title(enum http_error code);
 const char *num_text(double v, char *buf);
 
 /* num_text into a temporary that lives to the end of the enclosing block, for details. */
-#define NUM(v) num_text((v), (char[40]){0})
+#define NUM(v) num_text((v), (char[GD_FMT_DOUBLE_ROOM]){0})
 
 /* Fill p; param may be NULL. Returns -1 so that validators can `return problem_set(...)`. */
 int problem_set(struct http_problem *p, enum http_error code, const char *param, const char *fmt,

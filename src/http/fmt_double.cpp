@@ -6,6 +6,9 @@
  *
  *     0 < p <= 21, e >= 0:  ddd000.0        0 < p <= 21, e < 0:  dd.ddd
  *     -6 < p <= 0:          0.000ddd        otherwise:           d.ddde+-x
+ *
+ * Digits are copied in fixed-size blocks (the caller leaves GD_FMT_DOUBLE_ROOM bytes), which
+ * compile to a few register moves instead of variable-length memcpy calls.
  */
 #include "fmt_double.h"
 
@@ -23,23 +26,72 @@ const char digit_pairs[] =
     "37383940414243444546474849505152535455565758596061626364656667686970717273"
     "7475767778798081828384858687888990919293949596979899";
 
-/* Decimal digits of u (at most 20) written at the end of a 24-byte scratch; returns the count. */
-int write_digits(std::uint64_t u, char *end)
+const std::uint64_t powers_of_ten[] = {1ull,
+                                       10ull,
+                                       100ull,
+                                       1000ull,
+                                       10000ull,
+                                       100000ull,
+                                       1000000ull,
+                                       10000000ull,
+                                       100000000ull,
+                                       1000000000ull,
+                                       10000000000ull,
+                                       100000000000ull,
+                                       1000000000000ull,
+                                       10000000000000ull,
+                                       100000000000000ull,
+                                       1000000000000000ull,
+                                       10000000000000000ull,
+                                       100000000000000000ull,
+                                       1000000000000000000ull,
+                                       10000000000000000000ull};
+
+/* Decimal digits in u > 0: log10 from the bit length (1233/4096 ~ log10(2)), then one correction.
+ */
+int digit_count(std::uint64_t u)
 {
-    char *p = end;
+    int bits = 64 - __builtin_clzll(u);
+    int guess = (bits * 1233) >> 12;
+    return guess + (u >= powers_of_ten[guess] ? 1 : 0);
+}
+
+/* Write the digits of u < 10^8 ending at end, two at a time, in 32-bit arithmetic. */
+char *write_digits32(std::uint32_t u, char *end)
+{
     while (u >= 100) {
-        unsigned pair = static_cast<unsigned>(u % 100);
-        u /= 100;
-        p -= 2;
-        std::memcpy(p, digit_pairs + 2 * pair, 2);
+        std::uint32_t q = u / 100;
+        std::uint32_t pair = u - q * 100;
+        u = q;
+        end -= 2;
+        std::memcpy(end, digit_pairs + 2 * pair, 2);
     }
     if (u >= 10) {
-        p -= 2;
-        std::memcpy(p, digit_pairs + 2 * u, 2);
+        end -= 2;
+        std::memcpy(end, digit_pairs + 2 * u, 2);
     } else {
-        *--p = static_cast<char>('0' + u);
+        *--end = static_cast<char>('0' + u);
     }
-    return static_cast<int>(end - p);
+    return end;
+}
+
+/* Write the k digits of u at out[0..k): the low eight (zero-padded) apart from the rest, so
+ * that every division is a 32-bit one. */
+void write_digits(std::uint64_t u, int k, char *out)
+{
+    char *end = out + k;
+    while (u >= 100000000u) {
+        std::uint64_t q = u / 100000000u;
+        std::uint32_t low = static_cast<std::uint32_t>(u - q * 100000000u);
+        u = q;
+        for (int i = 0; i < 4; i++) {
+            std::uint32_t pair = low % 100;
+            low /= 100;
+            end -= 2;
+            std::memcpy(end, digit_pairs + 2 * pair, 2);
+        }
+    }
+    write_digits32(static_cast<std::uint32_t>(u), end);
 }
 
 } // namespace
@@ -59,49 +111,43 @@ extern "C" size_t gd_fmt_double(double v, char *out)
     }
     auto dec = jkj::dragonbox::to_decimal(v, jkj::dragonbox::policy::sign::ignore,
                                           jkj::dragonbox::policy::trailing_zero::remove);
-    char scratch[24];
-    char *end = scratch + sizeof(scratch);
-    int k = write_digits(dec.significand, end);
-    const char *d = end - k;
+    char d[32] = {};
+    int k = digit_count(dec.significand);
+    write_digits(dec.significand, k, d);
     int p = k + dec.exponent;
 
     if (p > 0 && p <= 21) {
         if (dec.exponent >= 0) {
-            std::memcpy(o, d, static_cast<size_t>(k));
+            std::memcpy(o, d, 24);
             o += k;
             std::memset(o, '0', static_cast<size_t>(dec.exponent));
             o += dec.exponent;
             std::memcpy(o, ".0", 2);
             o += 2;
         } else {
-            std::memcpy(o, d, static_cast<size_t>(p));
-            o += p;
-            *o++ = '.';
-            std::memcpy(o, d + p, static_cast<size_t>(k - p));
-            o += k - p;
+            /* p < k <= 17: the integer part, the point, then the fraction */
+            std::memcpy(o, d, 16);
+            o[p] = '.';
+            std::memcpy(o + p + 1, d + p, 16);
+            o += k + 1;
         }
     } else if (p > -6 && p <= 0) {
-        *o++ = '0';
-        *o++ = '.';
-        std::memset(o, '0', static_cast<size_t>(-p));
-        o += -p;
-        std::memcpy(o, d, static_cast<size_t>(k));
-        o += k;
+        std::memcpy(o, "0.000000", 8);
+        std::memcpy(o + 2 - p, d, 24);
+        o += 2 - p + k;
     } else {
-        *o++ = d[0];
-        if (k > 1) {
-            *o++ = '.';
-            std::memcpy(o, d + 1, static_cast<size_t>(k - 1));
-            o += k - 1;
-        }
+        o[0] = d[0];
+        o[1] = '.';
+        std::memcpy(o + 2, d + 1, 16);
+        o += k > 1 ? k + 1 : 1;
         *o++ = 'e';
         int x = p - 1;
         if (x < 0) {
             *o++ = '-';
             x = -x;
         }
-        int n = write_digits(static_cast<std::uint64_t>(x), end);
-        std::memcpy(o, end - n, static_cast<size_t>(n));
+        int n = x >= 100 ? 3 : x >= 10 ? 2 : 1;
+        write_digits(static_cast<std::uint64_t>(x), n, o);
         o += n;
     }
     return static_cast<size_t>(o - out);

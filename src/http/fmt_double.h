@@ -8,10 +8,14 @@
 extern "C" {
 #endif
 
-/* The most bytes gd_fmt_double writes for one value. */
-#define GD_FMT_DOUBLE_MAX 32
+/* The most bytes one formatted value takes ("-0.0000012345678901234567" is 25). */
+#define GD_FMT_DOUBLE_MAX 25
 
-/* Write v into out (no NUL) as the shortest JSON number that strtod reads back as exactly v:
+/* The room gd_fmt_double needs at out: it stores whole words past the end of the number, and
+ * only the first (returned) bytes are meaningful. */
+#define GD_FMT_DOUBLE_ROOM 48
+
+/* Write v at out (no NUL) as the shortest JSON number that strtod reads back as exactly v:
  * "0.1", "2.0", "1e-7", "-0.0"; NaN and +-Inf become "null". Returns the number of bytes. */
 size_t gd_fmt_double(double v, char *out);
 

@@ -1,6 +1,7 @@
 /*
  * The writer appends straight into one buffer. Array helpers reserve the worst case for all their
- * elements once (GD_FMT_DOUBLE_MAX + 1 bytes per double) and then write without further checks,
+ * elements once (GD_FMT_DOUBLE_MAX + 1 bytes per double, plus the formatter's scratch room past
+ * the end) and then write without further checks,
  * which is what makes a 4-million-point surface cheap to serialise.
  */
 #include "json_writer.h"
@@ -240,7 +241,7 @@ void jw_string(struct jw *w, const char *s)
 void jw_double(struct jw *w, double v)
 {
     separate(w);
-    if (!jw_reserve(w, GD_FMT_DOUBLE_MAX))
+    if (!jw_reserve(w, GD_FMT_DOUBLE_ROOM))
         return;
     w->len += gd_fmt_double(v, w->buf + w->len);
 }
@@ -291,11 +292,13 @@ void jw_null(struct jw *w)
     put_raw(w, "null", 4);
 }
 
-/* Room for n elements of at most each bytes plus a comma each and the brackets. */
+/* Room for n elements of at most each bytes plus a comma each, the brackets, and the number
+ * formatter's room past the last element. */
 static char *array_start(struct jw *w, size_t n, size_t each)
 {
     separate(w);
-    if (n > (SIZE_MAX - 2) / (each + 1) || !jw_reserve(w, n * (each + 1) + 2))
+    if (n > (SIZE_MAX - 2 - GD_FMT_DOUBLE_ROOM) / (each + 1) ||
+        !jw_reserve(w, n * (each + 1) + 2 + GD_FMT_DOUBLE_ROOM))
         return NULL;
     char *o = w->buf + w->len;
     *o++ = '[';

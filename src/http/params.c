@@ -336,7 +336,7 @@ static int validate_data(struct raw_params *raw, struct api_params *p, const str
         static const char *const names[] = {"none", "standard", "minmax"};
         static const enum gd_scaler_kind kinds[] = {GD_SCALER_NONE, GD_SCALER_STANDARD,
                                                     GD_SCALER_MINMAX};
-        int k;
+        int k = 0;
         if (check_word(P_SCALER, v[P_SCALER].word, names, 3, "none, standard, minmax", &k, err))
             return -1;
         p->scaler = kinds[k];
@@ -423,7 +423,7 @@ static int validate_grid(struct raw_params *raw, struct api_params *p, const str
     }
     if (GIVEN(SPLIT)) {
         static const char *const names[] = {"train", "val"};
-        int k;
+        int k = 0;
         if (check_word(P_SPLIT, v[P_SPLIT].word, names, 2, "train, val", &k, err))
             return -1;
         p->split_val = k == 1;
@@ -482,7 +482,7 @@ static int validate_train(struct raw_params *raw, struct api_params *p,
         p->w0 = v[P_W0].num;
     if (GIVEN(OPTIMIZER)) {
         static const char *const names[] = {"gd"};
-        int k;
+        int k = 0;
         if (check_word(P_OPTIMIZER, v[P_OPTIMIZER].word, names, 1, "gd", &k, err))
             return -1;
     }
@@ -561,7 +561,7 @@ int params_from_query(struct api_params *out, unsigned groups, enum gd_scaler_ki
     struct raw_params raw = {0};
     int rc = set_defaults(out, groups, default_scaler, err);
     for (size_t k = 0; rc == 0 && k < n_args; k++) {
-        enum param_id id;
+        enum param_id id = P_COUNT;
         rc = find_param(args[k].key, groups, &id, err);
         if (rc == 0)
             rc = note_given(&raw, id, err);
@@ -602,7 +602,7 @@ int params_from_json(struct api_params *out, unsigned groups, enum gd_scaler_kin
     json_t *value;
     json_object_foreach(root, key, value)
     {
-        enum param_id id;
+        enum param_id id = P_COUNT;
         rc = find_param(key, groups, &id, err);
         if (rc == 0)
             rc = note_given(&raw, id, err);

@@ -115,7 +115,7 @@ static size_t failures;
 
 static void check_round_trip(double v)
 {
-    char buf[GD_FMT_DOUBLE_MAX + 1];
+    char buf[GD_FMT_DOUBLE_ROOM];
     if (!isfinite(v))
         return; /* the neighbours of +-DBL_MAX; "null" is tested in test_exact_strings */
     size_t n = gd_fmt_double(v, buf);
@@ -166,7 +166,7 @@ START_TEST(test_exact_strings)
         {-INFINITY, "null"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char buf[GD_FMT_DOUBLE_MAX + 1];
+        char buf[GD_FMT_DOUBLE_ROOM];
         format(cases[i].v, buf);
         ck_assert_str_eq(buf, cases[i].text);
     }
@@ -250,7 +250,7 @@ START_TEST(test_shortest)
                          : (double)(next_u64(&state) >> 11) * 0x1p-53 * 100.0;
         if (!isfinite(v) || v == 0.0)
             continue;
-        char buf[GD_FMT_DOUBLE_MAX + 1];
+        char buf[GD_FMT_DOUBLE_ROOM];
         buf[gd_fmt_double(v, buf)] = '\0';
         int got = significant_digits(buf), want = shortest_digits(v);
         if (got != want && failures++ == 0)
