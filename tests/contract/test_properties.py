@@ -1,0 +1,382 @@
+"""Property-based API test: parameter sets generated from the OpenAPI document's schemas.
+
+- valid sets (every value inside its documented type and range, cross-parameter rules kept, sizes
+  kept small) answer 200, validate against the response schema, and echo every parameter sent;
+- invalid sets (one parameter pushed outside its documented type, range or enum, an unknown name, a
+  repeated name) answer 400 application/problem+json that names that parameter;
+- wild sets (any double, sizes still small) answer 200 or a 400 naming a parameter;
+- nothing answers 5xx or drops the connection.
+
+$GDLAB_PROPERTY_EXAMPLES sets the examples per test (default 150: 25 tests, thousands of requests
+per run); CTest's timeout bounds the run.
+"""
+import math
+import os
+import string
+import sys
+import time
+import unittest
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from checks import check_response
+from contract_lib import Server, Spec
+
+SPEC = Spec()
+COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale"]
+EXAMPLES = int(os.environ.get("GDLAB_PROPERTY_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
+                    suppress_health_check=list(HealthCheck))
+# Sizes a valid set stays under, so that thousands of requests take seconds, not hours.
+CAPS = {"n": 300, "b_steps": 40, "w_steps": 40, "epochs": 3000, "history": 200}
+# Magnitudes of the valid numbers: the schema's "number" is any double, but the data must stay
+# representable (y = b + w*x must not overflow); the wild tests go beyond.
+MAG = 1e3
+GRID = ("b_min", "b_max", "w_min", "w_max")
+
+server = None
+stats = {"requests": 0, "valid": 0, "invalid": 0, "wild": 0, "start": time.monotonic()}
+
+
+def setUpModule():
+    global server
+    server = Server().__enter__()
+
+
+def tearDownModule():
+    server.__exit__(None, None, None)
+    took = time.monotonic() - stats["start"]
+    print("\nproperty tests: %d requests (%d valid, %d invalid, %d wild sets) in %.1f s" % (
+        stats["requests"], stats["valid"], stats["invalid"], stats["wild"], took),
+        file=sys.stderr)
+
+
+def query_names(path):
+    return set(SPEC.query_parameters(path, "get"))
+
+
+def schema_of(path, name, post):
+    props = SPEC.body_properties(path)
+    if post or name == "lr" or name not in SPEC.query_parameters(path, "get"):
+        return SPEC.resolve(props[name])
+    return SPEC.resolve(SPEC.query_parameters(path, "get")[name]["schema"])
+
+
+# ---- strategies from schemas ------------------------------------------------------------------
+
+def bounds(schema):
+    lo = schema.get("minimum", schema.get("exclusiveMinimum"))
+    hi = schema.get("maximum", schema.get("exclusiveMaximum"))
+    return lo, hi
+
+
+_cache = {}
+
+
+def cached(fn):
+    """Strategies are built once per (parameter, schema, flags): building them is slow."""
+    def wrapper(*args):
+        key = (fn.__name__,) + tuple(id(a) if isinstance(a, dict) else a for a in args)
+        if key not in _cache:
+            _cache[key] = fn(*args)
+        return _cache[key]
+    return wrapper
+
+
+@cached
+def valid_value(name, schema, wild=False):
+    """A strategy for values inside the schema; sizes capped, magnitudes too unless wild."""
+    schema = SPEC.resolve(schema)
+    if "oneOf" in schema:
+        return st.one_of([valid_value(name, s, wild) for s in schema["oneOf"]])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    t = schema.get("type")
+    if t == "boolean":
+        return st.booleans()
+    if t == "integer":
+        lo, hi = bounds(schema)
+        if name in CAPS:
+            hi = min(hi, CAPS[name])
+        return st.integers(min_value=lo, max_value=hi)
+    if t == "number":
+        lo, hi = bounds(schema)
+        lim = None if wild else MAG
+        lo = lo if lo is not None else (-lim if lim else None)
+        hi = hi if hi is not None else (lim if lim else None)
+        s = st.floats(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False,
+                      exclude_min="exclusiveMinimum" in schema,
+                      exclude_max="exclusiveMaximum" in schema)
+        if not wild and name == "x_multiplier":
+            s = st.floats(1e-3, MAG) | st.floats(-MAG, -1e-3)
+        if "not" in schema:
+            s = s.filter(lambda v, bad=schema["not"]["const"]: v != bad)
+        return s
+    if t == "array":
+        items = SPEC.resolve(schema["items"])
+        hi = min(schema.get("maxItems") or 5, 5)
+        return st.lists(valid_value(name, items, wild), min_size=schema.get("minItems", 0),
+                        max_size=hi)
+    raise AssertionError("no strategy for %s: %s" % (name, schema))
+
+
+def linspace(lo, hi, n):
+    """The core's np.linspace: i*step + lo, the last exactly hi."""
+    step = (hi - lo) / (n - 1)
+    return [i * step + lo for i in range(n - 1)] + [hi]
+
+
+def nearest(grid, v):
+    best = 0
+    for i, g in enumerate(grid):
+        if abs(g - v) < abs(grid[best] - v):
+            best = i
+    return best
+
+
+def cross_section_ok(p):
+    """The documented rule for delta: the step must reach another grid value (or, unsnapped,
+    change the value at all)."""
+    delta = p.get("delta", 0.12)
+    snap = p.get("snap", True)
+    for lo, hi, steps, v in ((p["b_min"], p["b_max"], p.get("b_steps", 101), p["b"]),
+                             (p["w_min"], p["w_max"], p.get("w_steps", 101), p["w"])):
+        grid = linspace(lo, hi, steps)
+        frm = grid[nearest(grid, v)] if snap else v
+        to = grid[nearest(grid, frm + delta)] if snap else frm + delta
+        if to == frm:
+            return False
+    return True
+
+
+@st.composite
+def valid_set(draw, path, post, wild=False):
+    """A parameter set that the document says must succeed (wild: that may fail only by a
+    documented cross-parameter rule)."""
+    names = sorted(SPEC.body_properties(path) if post else query_names(path))
+    names = [n for n in names if n not in ("x", "y", "format") + GRID]
+    chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=len(names)))
+    p = {n: draw(valid_value(n, schema_of(path, n, post), wild)) for n in chosen}
+    if path == "/cross-section" and not wild:
+        p.setdefault("delta", 0.12)
+    if path in ("/surface", "/cross-section") and (path == "/cross-section" or draw(st.booleans())):
+        for lo, hi in (("b_min", "b_max"), ("w_min", "w_max")):
+            a = draw(valid_value(lo, schema_of(path, lo, post), wild))
+            b = draw(valid_value(hi, schema_of(path, hi, post), wild))
+            assume(a != b)
+            p[lo], p[hi] = min(a, b), max(a, b)
+        if path == "/cross-section":
+            p.setdefault("b", draw(st.floats(p["b_min"], p["b_max"])))
+            p.setdefault("w", draw(st.floats(p["w_min"], p["w_max"])))
+            if not wild:
+                assume(cross_section_ok(p))
+    if post and draw(st.integers(0, 3)) == 0:
+        k = draw(st.integers(2, 40))
+        num = st.floats(-MAG, MAG) if not wild else st.floats(allow_nan=False,
+                                                               allow_infinity=False)
+        p["x"] = draw(st.lists(num, min_size=k, max_size=k))
+        p["y"] = draw(st.lists(num, min_size=k, max_size=k))
+        p.pop("n", None)
+    n = len(p["x"]) if "x" in p else p.get("n", 100)
+    f = p.get("train_fraction", 0.8)
+    if not wild:
+        assume(1 <= math.floor(n * f) <= n - 1)
+    if path == "/train" and not wild:
+        lrs = p.get("lr", 0.1)
+        runs = len(lrs) if isinstance(lrs, list) else 1
+        assume(p.get("epochs", 1000) * runs * (1 + n / 1000) <= 20000)
+    return p
+
+
+NON_NUMBERS = st.sampled_from(["abc", "", "1,2", "0x", "1e", "--1", " 1", "1 ", "true", "null"])
+NON_FINITE = st.sampled_from(["inf", "-inf", "nan", "1e999", "-1e400", "Infinity"])
+JSON_NON_NUMBERS = st.sampled_from(["1", "", None, True, [], {}, [1], {"a": 1}])
+
+
+@cached
+def invalid_values(schema, post):
+    """Values that break the schema: outside the range, of the wrong type, not in the enum."""
+    schema = SPEC.resolve(schema)
+    if "oneOf" in schema:  # lr: a number or a list
+        item = SPEC.resolve(schema["oneOf"][0])
+        lst = SPEC.resolve(schema["oneOf"][1])
+        bad_item = st.sampled_from([0, -0.5, -1e-300])
+        too_many = st.just([0.1] * (lst["maxItems"] + 1))
+        if post:
+            return bad_item | st.lists(bad_item, min_size=1, max_size=3) | st.just([]) | \
+                too_many | JSON_NON_NUMBERS.filter(lambda v: not isinstance(v, list))
+        return bad_item | st.just(",".join(["0.1"] * (lst["maxItems"] + 1))) | \
+            st.sampled_from(["0.1,,0.2", "0.1,", ",", "0.1;0.2", "0.2,abc"]) | NON_NUMBERS | \
+            NON_FINITE
+    wrong_type = JSON_NON_NUMBERS if post else NON_NUMBERS
+    if "enum" in schema:
+        bad = st.text(string.ascii_letters, min_size=0, max_size=8).filter(
+            lambda v: v not in schema["enum"])
+        return bad | (st.sampled_from([1, None, True, ["none"]]) if post else bad)
+    t = schema.get("type")
+    if t == "boolean":
+        return st.sampled_from([1, 0, "true", None, []]) if post else \
+            st.sampled_from(["yes", "no", "TRUE", "2", "", "on"])
+    if t in ("integer", "number"):
+        outs = []
+        lo, hi = bounds(schema)
+        if lo is not None:
+            if "exclusiveMinimum" in schema:
+                outs.append(st.just(lo))
+            outs.append(st.just(lo - 1) if t == "integer" else st.floats(max_value=lo,
+                        exclude_max=True, allow_nan=False, allow_infinity=False, width=64).filter(
+                        lambda v: v < lo))
+        if hi is not None:
+            if "exclusiveMaximum" in schema:
+                outs.append(st.just(hi))
+            outs.append(st.just(hi + 1) if t == "integer" else st.floats(min_value=hi,
+                        exclude_min=True, allow_nan=False, allow_infinity=False).filter(
+                        lambda v: v > hi))
+        if t == "integer":
+            outs.append(st.sampled_from([2.5, 10.25, 1e-3]))
+        if "not" in schema:
+            outs.append(st.just(schema["not"]["const"]))
+        outs.append(wrong_type)
+        if not post:
+            outs.append(NON_FINITE)
+        return st.one_of(outs)
+    if t == "array":
+        k = schema.get("minItems", 0)
+        return st.lists(st.floats(-1, 1), max_size=max(k - 1, 0)) | \
+            st.lists(st.sampled_from(["1", None, True, []]), min_size=k, max_size=k) | \
+            st.sampled_from([1.5, "1,2", None, {"0": 1}])
+    raise AssertionError("no invalid strategy for %s" % schema)
+
+
+UNKNOWN = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12)
+
+
+@st.composite
+def invalid_set(draw, path, post):
+    """(parameters, the parameter at fault): a valid set with one parameter broken."""
+    p = draw(valid_set(path, post))
+    names = sorted(SPEC.body_properties(path) if post else query_names(path))
+    names = [n for n in names if n not in ("x", "y")]
+    how = draw(st.sampled_from(["value", "value", "value", "unknown"] +
+                               (["inline"] if post else ["repeat", "novalue"])))
+    if how == "unknown":
+        name = draw(UNKNOWN.filter(lambda s: s not in SPEC.body_properties(path)))
+        p[name] = 1
+        return p, name
+    if how == "inline":
+        k = draw(st.integers(2, 6))
+        p.pop("n", None)
+        which = draw(st.sampled_from(["x_short", "mismatch", "x_only", "y_only", "element"]))
+        if which == "x_short":
+            p["x"], p["y"] = [0.5], [1.0]
+            return p, "x"
+        if which == "mismatch":
+            p["x"], p["y"] = [0.5] * k, [1.0] * (k + 1)
+            return p, "y"
+        if which == "x_only":
+            p.pop("y", None)
+            p["x"] = [0.5] * k
+            return p, "y"
+        if which == "y_only":
+            p.pop("x", None)
+            p["y"] = [0.5] * k
+            return p, "x"
+        p["x"], p["y"] = [0.5] * k, [1.0] * k
+        p["y"][draw(st.integers(0, k - 1))] = draw(st.sampled_from(["1", None, True, []]))
+        return p, "y"
+    name = draw(st.sampled_from(names))
+    if how == "repeat":
+        v = p.get(name, draw(valid_value(name, schema_of(path, name, post))))
+        p.pop(name, None)
+        from contract_lib import encode_query
+        return encode_query(p) + ("&" if p else "") + encode_query({name: v}) + "&" + \
+            encode_query({name: v}), name
+    if how == "novalue":
+        p.pop(name, None)
+        from contract_lib import encode_query
+        return encode_query(p) + ("&" if p else "") + name, name
+    p[name] = draw(invalid_values(schema_of(path, name, post), post))
+    if name in ("n", "train_fraction") and isinstance(p[name], (int, float)) and \
+            not isinstance(p[name], bool) and "x" in p:
+        p.pop("x")
+        p.pop("y")
+    return p, name
+
+
+# ---- sending and checking ---------------------------------------------------------------------
+
+def send(path, post, params):
+    stats["requests"] += 1
+    try:
+        if post:
+            return server.post(path, params)
+        return server.get(path, query=params)
+    except (ConnectionError, OSError) as e:
+        raise AssertionError("the connection dropped: %r for %s %r" % (e, path, params))
+
+
+def echo_matches(sent, echoed):
+    for k, v in sent.items():
+        want = [v] if k == "lr" and not isinstance(v, list) else v
+        if echoed.get(k) != want:
+            return "%s sent %r, echoed %r" % (k, want, echoed.get(k))
+    return None
+
+
+class Properties(unittest.TestCase):
+    def check_valid(self, path, post, params):
+        stats["valid"] += 1
+        resp = send(path, post, params)
+        self.assertEqual(resp.status, 200, "%r -> %r" % (params, resp.body[:400]))
+        check_response(SPEC, path, "post" if post else "get", resp)
+        mismatch = echo_matches(params, resp.json["params"])
+        self.assertIsNone(mismatch)
+
+    def check_invalid(self, path, post, case):
+        stats["invalid"] += 1
+        params, name = case
+        resp = send(path, post, params)
+        self.assertEqual(resp.status, 400, "%r -> %d %r" % (params, resp.status, resp.body[:300]))
+        check_response(SPEC, path, "post" if post else "get", resp)
+        self.assertEqual(resp.json.get("param"), name, "%r -> %r" % (params, resp.json))
+        self.assertIn(name, resp.json["detail"])
+
+    def check_wild(self, path, post, params):
+        stats["wild"] += 1
+        resp = send(path, post, params)
+        self.assertIn(resp.status, (200, 400), "%r -> %r" % (params, resp.body[:300]))
+        check_response(SPEC, path, "post" if post else "get", resp)
+        if resp.status == 400:
+            documented = set(SPEC.body_properties(path))
+            self.assertIn(resp.json.get("param"), documented, resp.json)
+
+
+def make_test(kind, path, post):
+    strategy = {"valid": lambda: valid_set(path, post),
+                "invalid": lambda: invalid_set(path, post),
+                "wild": lambda: valid_set(path, post, wild=True)}[kind]()
+    check = {"valid": Properties.check_valid, "invalid": Properties.check_invalid,
+             "wild": Properties.check_wild}[kind]
+
+    @SETTINGS
+    @given(case=strategy)
+    def test(self, case):
+        check(self, path, post, case)
+
+    return test
+
+
+def add_tests():
+    for path in COMPUTE:
+        slug = path.strip("/").replace("-", "_")
+        for post in (False, True):
+            for kind in ("valid", "invalid", "wild"):
+                name = "test_%s_%s_%s" % (kind, "post" if post else "get", slug)
+                setattr(Properties, name, make_test(kind, path, post))
+
+
+add_tests()
+
+if __name__ == "__main__":
+    unittest.main()
