@@ -132,27 +132,29 @@ START_TEST(single_point)
 }
 END_TEST
 
+/* Points (x0, 1), (2, y1), (x2, 3), of which the first n are used. */
 static const struct bad_case {
     const char *what;
-    double x1, y1;
+    double x0, x2, y1;
     size_t n;
     int status;
 } bad_cases[] = {
-    {"no points", 1, 1, 0, GD_EINVAL},
-    {"NaN x", NAN, 1, 3, GD_ENONFINITE},
-    {"infinite x", INFINITY, 1, 3, GD_ENONFINITE},
-    {"NaN y", 1, NAN, 3, GD_ENONFINITE},
-    {"-infinite y", 1, -INFINITY, 3, GD_ENONFINITE},
-    {"x whose square overflows", 1e200, 1, 3, GD_ENONFINITE},
-    {"y whose square overflows", 1, -1e200, 3, GD_ENONFINITE},
-    {"sum overflows", 1.7e308, 1, 3, GD_ENONFINITE},
-    {"large but fine", 1e150, 1e150, 3, GD_OK},
+    {"no points", 1, 2, 1, 0, GD_EINVAL},
+    {"NaN x", NAN, 2, 1, 3, GD_ENONFINITE},
+    {"infinite x", 1, INFINITY, 1, 3, GD_ENONFINITE},
+    {"NaN y", 1, 2, NAN, 3, GD_ENONFINITE},
+    {"-infinite y", 1, 2, -INFINITY, 3, GD_ENONFINITE},
+    {"x whose square overflows", 1e200, 2, 1, 3, GD_ENONFINITE},
+    {"y whose square overflows", 1, 2, -1e200, 3, GD_ENONFINITE},
+    {"sum overflows", 1.7e308, 1.7e308, 1, 3, GD_ENONFINITE},
+    {"large but fine", 1e150, 2, 1e150, 3, GD_OK},
+    {"a bad point beyond n is not read", 1, NAN, 1, 2, GD_OK},
 };
 
 START_TEST(bad_input_is_reported)
 {
     const struct bad_case *c = &bad_cases[_i];
-    double x[3] = {0.5, c->x1, 1.7e308 == c->x1 ? 1.7e308 : 2.0};
+    double x[3] = {c->x0, 2.0, c->x2};
     double y[3] = {1.0, c->y1, 3.0};
     struct gd_moments m;
     int status = gd_moments_compute(&m, x, y, NULL, c->n);
