@@ -167,9 +167,18 @@ const attrs = (page, sel, name) => page.$$eval(sel, (els, n) => els.map((e) => e
 const attr = async (page, sel, name) => page.getAttribute(sel, name);
 const lossMax = (surface) => Math.max(...surface.loss.flat());
 
-function shot(page, name)
+// The page skips rendering sections out of view (content-visibility: auto) until they scroll near;
+// a screenshot of a whole section, or of the whole page, wants them all rendered now.
+async function renderAll(page)
 {
-    return page.locator(`#${name}`).screenshot({ path: join(artifacts, `section-${name}.png`) });
+    await page.addStyleTag({ content: 'section { content-visibility: visible !important; }' });
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+}
+
+async function shot(page, name, file = `section-${name}.png`)
+{
+    await renderAll(page);
+    await page.locator(`#${name}`).screenshot({ path: join(artifacts, file) });
 }
 
 // --- the tests ------------------------------------------------------------------------------------
@@ -340,7 +349,7 @@ test('moving the learning rate past the critical rate, by keyboard, turns the ru
     assert.equal(run.status, 'diverged', 'the API agrees');
     assert.equal(await attr(page, '[data-plot="eta-loss"] .loss-train', 'data-status'), 'diverged');
     assert.match(page.url(), new RegExp(`#lr=${above}$`), 'the learning rate is in the address');
-    await page.locator('#s5').screenshot({ path: join(artifacts, 'section-s5-diverged.png') });
+    await shot(page, 's5', 'section-s5-diverged.png');
     assert.deepEqual(problems, []);
     await context.close();
 });
@@ -371,7 +380,7 @@ test('changing the multiplier and the scaler changes the surfaces', async () => 
     const scaledCol = (await attrs(page, '#scale-table td[data-col="scaled"]', 'data-value')).map(num);
     assert.equal(scaledCol[0], after.after.condition_number);
     assert.match(page.url(), /#multiplier=3&scaler=minmax$/);
-    await page.locator('#s7').screenshot({ path: join(artifacts, 'section-s7-minmax.png') });
+    await shot(page, 's7', 'section-s7-minmax.png');
     assert.deepEqual(problems, []);
     await context.close();
 });
@@ -426,7 +435,9 @@ test('accessible: every control labelled, reachable by keyboard; readable on a p
     assert.ok(overflow <= 0, `no sideways scrolling at 390 px (${overflow} px too wide)`);
     const figures = await page.$$eval('.plot svg', (svgs) => svgs.map((s) => s.getBoundingClientRect().width));
     assert.ok(figures.every((w) => w > 0 && w <= 390), 'figures fit the phone');
+    await renderAll(page);
     await page.screenshot({ path: join(artifacts, 'page-phone.png'), fullPage: true });
+    for (const s of ['s4', 's5']) await shot(page, s, `phone-section-${s}.png`);
     assert.deepEqual(problems, []);
     await context.close();
 });
