@@ -98,8 +98,12 @@ log "libraries all present, no compiler in the runtime image; $version"
 
 # --- Running it -------------------------------------------------------------------------------
 # No systemd here to run the health check on a timer; it is run by hand below instead.
-podman run -d --name "$name" "${run_flags[@]}" --health-interval=disable -e "GDLAB_PORT=$port" -e GDLAB_SHUTDOWN_GRACE=10 \
-    "$tag" >/dev/null
+# (podman still complains on stderr that it cannot reach systemd; that goes to a file.)
+podman run -d --name "$name" "${run_flags[@]}" --health-interval=disable -e "GDLAB_PORT=$port" \
+    -e GDLAB_SHUTDOWN_GRACE=10 "$tag" >/dev/null 2>"$workdir/podman-run.err" || {
+    cat "$workdir/podman-run.err" >&2
+    die "podman run failed"
+}
 base=http://127.0.0.1:$port
 for _ in $(seq 1 100); do
     curl -fsS "$base/health" >/dev/null 2>&1 && break
@@ -154,12 +158,26 @@ log "listening on 0.0.0.0:$port"
 
 # The image's own HEALTHCHECK, run the way Docker and podman run it.
 podman healthcheck run "$name" >/dev/null || die "the image's HEALTHCHECK reports unhealthy"
-log "podman healthcheck run: healthy"
+# ... and it can fail: pointed at a port where nothing listens it must report unhealthy.
+if podman exec -e GDLAB_PORT=1 "$name" /usr/local/bin/gdlab-healthcheck >/dev/null 2>&1; then
+    die "the health check reports healthy with no server on its port"
+fi
+ready=$(curl -s -o /dev/null -w '%{http_code}' "$base/ready")
+if [ "$ready" = 200 ]; then
+    podman exec "$name" /usr/local/bin/gdlab-healthcheck /ready || die "gdlab-healthcheck /ready failed"
+    log "podman healthcheck run: healthy, and unhealthy with nothing on the port; /ready: 200"
+else
+    log "podman healthcheck run: healthy, and unhealthy with nothing on the port" \
+        "(/ready answers $ready: this server has no readiness endpoint yet)"
+fi
 
 # podman stop sends SIGTERM; gdlab must exit 0 well before the grace period ends in SIGKILL.
 grace=10
 start_ns=$(date +%s%N)
-podman stop -t "$grace" "$name" >/dev/null || die "podman stop failed"
+podman stop -t "$grace" "$name" >/dev/null 2>"$workdir/podman-stop.err" || {
+    cat "$workdir/podman-stop.err" >&2
+    die "podman stop failed"
+}
 stop_ms=$((($(date +%s%N) - start_ns) / 1000000))
 code=$(podman inspect --format '{{.State.ExitCode}}' "$name")
 podman logs "$name" >"$workdir/server.log" 2>&1 || true

@@ -246,9 +246,13 @@ def check_relations(v, docs, dockerfile):
             pause = float(command[1])
         if pause is None or pause <= 0:
             v.error(cw, "lifecycle.preStop must pause (sleep) before SIGTERM")
-        elif grace < pause + 10:
-            v.error(cw, f"terminationGracePeriodSeconds {grace} leaves under 10 s after the "
-                    f"{pause} s preStop pause")
+        else:
+            env = {e.get("name"): e.get("value") for e in c.get("env", [])}
+            drain = float(env.get("GDLAB_SHUTDOWN_GRACE") or 30)  # gdlab's default
+            if pause + drain >= grace:
+                v.error(cw, f"terminationGracePeriodSeconds {grace} does not cover the {pause:g} s "
+                        f"preStop pause plus gdlab's shutdown grace of {drain:g} s "
+                        "(GDLAB_SHUTDOWN_GRACE): busy pods would be killed")
         res = c.get("resources") or {}
         for kind in ("cpu", "memory"):
             req = (res.get("requests") or {}).get(kind)
@@ -375,6 +379,9 @@ def self_test(docs, dockerfile):
          .update(runAsUser=0)),
         ("port the image does not expose", "is not EXPOSEd",
          lambda d: container(d)["ports"][0].update(containerPort=9090)),
+        ("shutdown grace outlasting the termination grace", "does not cover",
+         lambda d: kind(d, "Deployment")["spec"]["template"]["spec"]
+         .update(terminationGracePeriodSeconds=20)),
         ("boolean as a string", "expected true or false",
          lambda d: kind(d, "Deployment")["spec"]["template"]["spec"]["securityContext"]
          .update(runAsNonRoot="yes")),
