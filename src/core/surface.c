@@ -32,6 +32,8 @@ void gd_linspace(double lo, double hi, size_t steps, double *out)
 
 size_t gd_nearest_index(const double *grid, size_t n, double v)
 {
+    if (n == 0) /* nothing to read; 0 like any other answer the caller has to range-check */
+        return 0;
     size_t best = 0;
     double best_dist = fabs(grid[0] - v);
     for (size_t i = 1; i < n; i++) {
@@ -56,6 +58,11 @@ void gd_default_range(double optimum, double *lo, double *hi)
 void gd_surface(const struct gd_moments *m, const double *b, size_t nb, const double *w, size_t nw,
                 double *loss, struct gd_grid_min *min)
 {
+    if (nb == 0 || nw == 0) { /* an empty grid has no minimum, and b[0], w[0] do not exist */
+        if (min)
+            *min = (struct gd_grid_min){0, 0, NAN, NAN, NAN};
+        return;
+    }
     struct gd_grid_min best = {0, 0, b[0], w[0], INFINITY};
     for (size_t i = 0; i < nw; i++) {
         /* quad_loss with the w-only terms hoisted: L = (L* + cxx*dw^2) + r0^2, same rounding. */
