@@ -60,6 +60,21 @@ START_TEST(nearest_index_cases)
 }
 END_TEST
 
+/* Empty grids are not read: the caller's NULL stays untouched, the minimum is NaN. */
+START_TEST(empty_grids_are_not_read)
+{
+    ck_assert_uint_eq(gd_nearest_index(NULL, 0, 1.0), 0);
+    struct gd_moments m = {.n = 1, .loss_opt = 1};
+    double w[2] = {0, 1}, loss[1] = {42};
+    struct gd_grid_min min;
+    gd_surface(&m, NULL, 0, w, 2, loss, &min);
+    ck_assert(isnan(min.loss) && isnan(min.b) && isnan(min.w));
+    gd_surface(&m, w, 2, NULL, 0, loss, &min);
+    ck_assert(isnan(min.loss));
+    TU_ASSERT_BITS(loss[0], 42.0);
+}
+END_TEST
+
 /* The tutorial's snapping on its 101-point grids: 0.4967 -> 0.52, -0.1383 -> -0.16. */
 START_TEST(tutorial_snapping)
 {
@@ -321,6 +336,7 @@ int main(int argc, char **argv)
     tcase_add_test(grid, linspace_of_nothing_writes_nothing);
     tcase_add_loop_test(grid, nearest_index_cases, 0, COUNT(nearest_cases));
     tcase_add_test(grid, tutorial_snapping);
+    tcase_add_test(grid, empty_grids_are_not_read);
     tcase_add_loop_test(grid, tutorial_default_ranges, 0, COUNT(range_cases));
     tcase_add_loop_test(grid, default_range_rounds_like_numpy, 0, COUNT(round_cases));
     suite_add_tcase(s, grid);
