@@ -36,6 +36,7 @@ run_flags=(--runtime runc --cgroup-manager=cgroupfs --network host
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_long_run
     podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
     podman rmi -f "$tag" >/dev/null 2>&1 || true
     # Working containers of an interrupted build, and the layers only this build made.
@@ -58,7 +59,7 @@ ensure_base_image
 
 log "building $tag from docker/Dockerfile (base $BASE_IMAGE)"
 start=$(date +%s)
-if ! buildah bud --isolation chroot --network host --format docker --layers=false \
+if ! long_run buildah bud --isolation chroot --network host --format docker --layers=false \
     --ulimit "nofile=$(ulimit -n):$(ulimit -Hn)" \
     --build-arg "BASE=$BASE_IMAGE" -t "$tag" -f "$src/docker/Dockerfile" "$src" \
     >"$workdir/build.log" 2>&1; then
@@ -99,7 +100,9 @@ log "libraries all present, no compiler in the runtime image; $version"
 # --- Running it -------------------------------------------------------------------------------
 # No systemd here to run the health check on a timer; it is run by hand below instead.
 # (podman still complains on stderr that it cannot reach systemd; that goes to a file.)
+# Hardened as compose.yaml and the k8s Deployment run it: read-only root, no capabilities.
 podman run -d --name "$name" "${run_flags[@]}" --health-interval=disable -e "GDLAB_PORT=$port" \
+    --read-only --cap-drop=ALL --security-opt=no-new-privileges \
     -e GDLAB_SHUTDOWN_GRACE=10 "$tag" >/dev/null 2>"$workdir/podman-run.err" || {
     cat "$workdir/podman-run.err" >&2
     die "podman run failed"

@@ -10,6 +10,9 @@ readonly SKIP_CODE=77
 GDLAB_CONTAINER_CACHE=${GDLAB_CONTAINER_CACHE:-/var/tmp/gdlab-container}
 readonly BASE_IMAGE=localhost/debian:bookworm
 
+# The long command running now, if any: see long_run.
+long_run_pid=
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 skip() { log "SKIP: $*"; exit "$SKIP_CODE"; }
@@ -38,6 +41,25 @@ CONF
     export CONTAINERS_STORAGE_CONF=$storage CONTAINERS_CONF=$engine
 }
 
+# Runs a long command (debootstrap, a build) in the background and waits for it: bash runs a trap
+# only after a foreground child ends, but interrupts `wait` at once. stop_long_run ends it.
+long_run() {
+    "$@" &
+    long_run_pid=$!
+    local rc=0
+    wait "$long_run_pid" || rc=$?
+    long_run_pid=
+    return "$rc"
+}
+
+stop_long_run() {
+    if [ -n "$long_run_pid" ]; then
+        kill -TERM "$long_run_pid" 2>/dev/null || true
+        wait "$long_run_pid" 2>/dev/null || true
+        long_run_pid=
+    fi
+}
+
 # Holds an exclusive lock on the cache for the rest of the calling process, so that two test runs
 # (two engineers' build trees, say) never build into the same storage at once.
 container_lock() {
@@ -61,8 +83,8 @@ ensure_base_image() {
         local rootfs=$GDLAB_CONTAINER_CACHE/rootfs.tmp
         rm -rf "$rootfs"
         log "making $BASE_IMAGE with debootstrap (about a minute)"
-        if ! debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian \
-            >"$GDLAB_CONTAINER_CACHE/debootstrap.log" 2>&1; then
+        if ! long_run debootstrap --variant=minbase bookworm "$rootfs" \
+            http://deb.debian.org/debian >"$GDLAB_CONTAINER_CACHE/debootstrap.log" 2>&1; then
             tail -n 20 "$GDLAB_CONTAINER_CACHE/debootstrap.log" >&2
             rm -rf "$rootfs"
             skip "debootstrap could not fetch Debian bookworm from the archive"

@@ -277,8 +277,33 @@ def noticed(workdir, victim):
     return errors, retried
 
 
+TRAIN_SERIES = re.compile(
+    r'^(\w*requests?\w*_total)\{([^}]*\b(?:path|endpoint|route|handler)="/train"[^}]*)\}\s+(\S+)',
+    re.M)
+
+
+def metrics_train_count(replica):
+    """Requests of /train answered 200 according to the replica's Prometheus /metrics, or None
+    when it has no /metrics or no per-path request counter there."""
+    try:
+        status, content, _ = get(replica.port, "/metrics")
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    total, found = 0.0, False
+    for _, labels, value in TRAIN_SERIES.findall(content.decode(errors="replace")):
+        code = re.search(r'\b(?:code|status)="(\d+)"', labels)
+        if code and code.group(1) != "200":
+            continue
+        total += float(value)
+        found = True
+    return total if found else None
+
+
 def phase_spread(nginx_port, replicas, workdir):
     before = [r.served() for r in replicas]
+    metrics_before = [metrics_train_count(r) for r in replicas]
     load = Load(nginx_port, SPREAD_REQUESTS).start().join()
     expect(not load.failures, f"{len(load.failures)} failed requests: {load.failures[:5]}")
     expect(load.ok == SPREAD_REQUESTS,
@@ -297,6 +322,13 @@ def phase_spread(nginx_port, replicas, workdir):
     by_nginx = [by_nginx[r.addr] for r in replicas]
     log(f"spread: nginx's log ($upstream_addr) agrees: {by_nginx}")
     expect(by_nginx == counts, f"nginx logged {by_nginx}, replicas logged {counts}")
+    metrics_after = [metrics_train_count(r) for r in replicas]
+    if None in metrics_before or None in metrics_after:
+        log("spread: no per-path request counter in /metrics; the access logs are the count")
+    else:
+        by_metrics = [round(a - b) for a, b in zip(metrics_after, metrics_before)]
+        log(f"spread: /metrics of each replica agrees: {by_metrics}")
+        expect(by_metrics == counts, f"/metrics counted {by_metrics}, access logs {counts}")
     kept = [established(r.port) for r in replicas]
     log(f"spread: idle keep-alive connections from nginx per replica afterwards: {kept}")
     expect(all(k > 0 for k in kept), f"no kept-alive upstream connection to some replica: {kept}")
