@@ -23,6 +23,7 @@ installed, 1 on any failure.
 
 import ctypes
 import http.client
+import http.server
 import json
 import os
 import re
@@ -394,9 +395,114 @@ def phase_failure(nginx_port, replicas, victim, how, workdir):
     return load
 
 
+class Nginx:
+    """Debian's nginx in the foreground, running docker/nginx.conf rewritten for `upstreams`."""
+
+    def __init__(self, template, workdir, upstreams):
+        os.makedirs(workdir, mode=0o755, exist_ok=True)
+        self.workdir = workdir
+        self.port = free_port()
+        conf_file = os.path.join(workdir, "nginx.conf")
+        with open(conf_file, "w") as f:
+            f.write(nginx_config(template, workdir, self.port, upstreams))
+        args = [NGINX, "-p", workdir, "-c", conf_file, "-e", f"{workdir}/error.log"]
+        check = subprocess.run(args + ["-t"], capture_output=True, text=True)
+        expect(check.returncode == 0, f"nginx -t rejects the config:\n{check.stderr}")
+        self.out = open(os.path.join(workdir, "nginx.out"), "wb")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+        wait_ok(self.port, "/nginx-health")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)  # graceful: workers finish, then exit
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+
+
+class Echo:
+    """A stand-in upstream that answers with the headers nginx sent it and remembers which TCP
+    connection each request came on: what gdlab cannot show (it does not log request headers)."""
+
+    def __init__(self):
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep connections open, as gdlab does
+
+            def do_GET(self):
+                seen.append({"conn": self.client_address[1], "version": self.request_version,
+                             "headers": {k.lower(): v for k, v in self.headers.items()}})
+                body = b'{"status":"ok"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.addr = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def phase_headers(template, workdir):
+    """The client's address reaches the replicas, over HTTP/1.1 connections that are reused."""
+    echoes = [Echo() for _ in range(REPLICAS)]
+    nginx = None
+    try:
+        nginx = Nginx(template, os.path.join(workdir, "echo"), echoes)
+        requests = 30
+        for i in range(requests):
+            forwarded = {"X-Forwarded-For": "127.0.0.9"} if i % 2 else {}
+            conn = http.client.HTTPConnection("127.0.0.1", nginx.port, timeout=10)
+            conn.request("GET", f"/train?i={i}", headers=forwarded)
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            expect(resp.status == 200, f"request {i} through nginx to the echo: {resp.status}")
+        seen = [r for e in echoes for r in e.seen]
+        expect(len(seen) == requests, f"the echoes saw {len(seen)} of {requests} requests")
+        for r in seen:
+            h = r["headers"]
+            expect(r["version"] == "HTTP/1.1", f"nginx spoke {r['version']} to the upstream")
+            expect(h.get("connection", "").lower() != "close",
+                   "nginx asked the upstream to close the connection")
+            expect(h.get("x-real-ip") == "127.0.0.1", f"X-Real-IP {h.get('x-real-ip')!r}")
+            expect(h.get("x-forwarded-for") in ("127.0.0.1", "127.0.0.9, 127.0.0.1"),
+                   f"X-Forwarded-For {h.get('x-forwarded-for')!r}")
+            expect(h.get("x-forwarded-proto") == "http", "no X-Forwarded-Proto")
+            expect(h.get("host") == "127.0.0.1", f"Host {h.get('host')!r}, expected the client's")
+        appended = sum(r["headers"].get("x-forwarded-for") == "127.0.0.9, 127.0.0.1" for r in seen)
+        expect(appended == requests // 2, "a client's X-Forwarded-For was not extended")
+        per_echo = [len(e.seen) for e in echoes]
+        connections = len({(e.addr, r["conn"]) for e in echoes for r in e.seen})
+        log(f"headers: {requests} requests through nginx to {REPLICAS} echo upstreams "
+            f"{per_echo}: X-Real-IP and X-Forwarded-For carry the client's address (appended to "
+            f"the client's own), HTTP/1.1 on {connections} upstream connection(s)")
+        expect(connections <= 2 * REPLICAS,
+               f"{connections} upstream connections for {requests} requests: no keep-alive")
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for e in echoes:
+            e.stop()
+
+
 def run(binary, conf_path, workdir):
     template = open(conf_path).read()
     check_config_headers(template)
+    phase_headers(template, workdir)
     replicas = []
     nginx = None
     try:
@@ -407,18 +513,8 @@ def run(binary, conf_path, workdir):
             wait_ok(r.port, ready)
         log(f"replicas up on {', '.join(r.addr for r in replicas)} (ready on {ready})")
 
-        nginx_port = free_port()
-        conf = nginx_config(template, workdir, nginx_port, replicas)
-        conf_file = os.path.join(workdir, "nginx.conf")
-        with open(conf_file, "w") as f:
-            f.write(conf)
-        args = [NGINX, "-p", workdir, "-c", conf_file, "-e", f"{workdir}/error.log"]
-        check = subprocess.run(args + ["-t"], capture_output=True, text=True)
-        expect(check.returncode == 0, f"nginx -t rejects the config:\n{check.stderr}")
-        nginx_log = open(os.path.join(workdir, "nginx.out"), "wb")
-        nginx = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=nginx_log,
-                                 stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
-        wait_ok(nginx_port, "/nginx-health")
+        nginx = Nginx(template, workdir, replicas)
+        nginx_port = nginx.port
         wait_ok(nginx_port, ready)
         log(f"nginx {nginx_port} -> {REPLICAS} replicas")
 
@@ -441,12 +537,7 @@ def run(binary, conf_path, workdir):
         log("no replica left: nginx answers 502 application/problem+json")
     finally:
         if nginx is not None:
-            nginx.send_signal(signal.SIGQUIT)
-            try:
-                nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait()
+            nginx.stop()
         for r in replicas:
             r.stop()
 
