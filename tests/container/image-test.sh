@@ -149,7 +149,10 @@ uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
 [ "$uid" != 0 ] || die "gdlab runs as root inside the container"
 comm=$(cat "/proc/$pid/comm")
 [ "$comm" = gdlab ] || die "PID 1 of the container is '$comm', not gdlab: signals would not reach it"
-log "the container's PID 1 is gdlab, running as uid $uid"
+ident=$(podman exec "$name" id)
+[ "$ident" = "uid=10001(gdlab) gid=10001(gdlab) groups=10001(gdlab)" ] ||
+    die "the server's identity is '$ident', not the image's gdlab user and group"
+log "the container's PID 1 is gdlab, running as $ident"
 
 # Listening on every address of the network namespace, as a container must (the host network
 # here means 127.0.0.1 would also answer, so look at the socket itself).
