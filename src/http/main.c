@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 {
     char web_buf[PATH_MAX + 32];
     const char *bind = "127.0.0.1", *cors = NULL, *web_root = NULL;
-    uint64_t port = 8080, threads = available_cpus(), grace = 30;
+    uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64;
     bool access_log = true;
     struct api_limits lim;
     api_limits_default(&lim);
@@ -164,6 +164,8 @@ int main(int argc, char **argv)
          &port},
         {"threads", "GDLAB_THREADS", OPT_SIZE, "N", "worker threads (the available CPUs)", 1, 1024,
          &threads},
+        {"response-cache", "GDLAB_RESPONSE_CACHE", OPT_SIZE, "N",
+         "small answers kept for repeated requests, 0 for none (64)", 0, 1u << 20, &cache},
         {"max-body", "GDLAB_MAX_BODY", OPT_SIZE, "BYTES", "largest POST body, e.g. 64M (64 MiB)", 1,
          SIZE_MAX, &max_body},
         {"cors-origin", "GDLAB_CORS_ORIGIN", OPT_STRING, "ORIGIN",
@@ -239,6 +241,7 @@ int main(int argc, char **argv)
         .web_root = web_root && *web_root ? web_root : default_web_root(web_buf, sizeof(web_buf)),
         .access_log = access_log,
         .shutdown_grace = (unsigned)grace,
+        .response_cache = (size_t)cache,
         .limits = {.max_n = (size_t)max_n,
                    .max_grid_points = (size_t)max_grid,
                    .max_epochs = max_epochs,

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@
 #include "endpoints.h"
 #include "gdlab/gdlab.h"
 #include "json_writer.h"
+#include "offload.h"
 #include "reply.h"
+#include "response_cache.h"
 #include "static_files.h"
 
 #define MAX_QUERY_ARGS 64
@@ -33,6 +36,8 @@
 #define CONNECTION_TIMEOUT_S 60
 #define STATIC_CACHE_CONTROL "public, max-age=300"
 #define INDEX_CACHE_CONTROL "no-cache"
+/* A request estimated to take longer than this (ns) is computed on the offload pool. */
+#define OFFLOAD_MIN_COST 1e6
 
 enum method { M_GET = 1u << 0, M_HEAD = 1u << 1, M_POST = 1u << 2, M_OPTIONS = 1u << 3 };
 
@@ -57,6 +62,8 @@ struct server {
     const struct server_config *cfg;
     struct static_root web;
     atomic_long in_flight;
+    struct offload *pool;         /* long requests; NULL: all on their connection's thread */
+    struct response_cache *cache; /* NULL: none */
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
@@ -75,6 +82,15 @@ struct request {
     bool answered;
     unsigned status;
     uint64_t bytes;
+    /* a long request: suspended while the offload pool computes job_reply */
+    struct offload_job job;
+    struct server *server;
+    struct api_params params;
+    struct jw key; /* its cache key, when keyed */
+    bool keyed;
+    bool deferred;
+    bool job_done;
+    struct reply job_reply;
 };
 
 static uint64_t now_ns(void)
@@ -296,6 +312,67 @@ static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, con
     return MHD_YES;
 }
 
+/* The cache key of a request: the endpoint, which parameters were given, and all their values. */
+static bool api_cache_key(struct jw *key, const struct route *rt, const struct api_params *p)
+{
+    jw_init(key, 1024);
+    jw_object_begin(key);
+    jw_key_string(key, "path", rt->path);
+    jw_key_uint(key, "given", p->given);
+    params_write(key, p);
+    jw_object_end(key);
+    if (!key->oom)
+        return true;
+    jw_free(key);
+    return false;
+}
+
+/* Roughly how long a request takes, in nanoseconds of a current core: generating the data and its
+ * moments, the epochs, and writing the numbers of the answer. */
+static double api_cost(const struct route *rt, const struct api_params *p)
+{
+    double n = (double)p->data.n, cost = 60.0 * n;
+    if (rt->endpoint == endpoint_dataset)
+        cost += 120.0 * n;
+    if (rt->endpoint == endpoint_surface)
+        cost += 40.0 * (double)p->b_steps * (double)p->w_steps;
+    if (rt->endpoint == endpoint_train)
+        cost += (double)p->n_lr * (10.0 * (double)p->epochs + 200.0 * (double)p->history);
+    return cost;
+}
+
+/* Compute an answer into r, keep it in the cache under key (when given), and release both. */
+static void compute_api(struct server *s, const struct route *rt, struct api_params *params,
+                        struct jw *key, const char *url, struct reply *r)
+{
+    struct http_problem err;
+    struct jw w;
+    jw_init(&w, 0);
+    if (rt->endpoint(params, &w, &err) != 0) {
+        jw_free(&w);
+        reply_problem(r, &err, url);
+    } else {
+        reply_json(r, &w);
+        if (key && r->status == 200)
+            response_cache_put(s->cache, key->buf, key->len, r->body, r->len);
+    }
+    if (key)
+        jw_free(key);
+    params_free(params);
+}
+
+/* On a pool thread: compute, then hand the connection back to libmicrohttpd, which calls the
+ * access handler again to send job_reply. req is not touched after the resume. */
+static void run_api_job(struct offload_job *job)
+{
+    struct request *req = (struct request *)((char *)job - offsetof(struct request, job));
+    reply_init(&req->job_reply);
+    compute_api(req->server, req->route, &req->params, req->keyed ? &req->key : NULL, req->url,
+                &req->job_reply);
+    req->job_done = true;
+    MHD_resume_connection(req->conn);
+}
+
 static void handle_api(struct server *s, struct request *req, struct reply *r)
 {
     const struct route *rt = req->route;
@@ -332,15 +409,35 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     free(req->body);
     req->body = NULL;
 
-    struct jw w;
-    jw_init(&w, 0);
-    if (rt->endpoint(&params, &w, &err) != 0) {
-        jw_free(&w);
-        reply_problem(r, &err, req->url);
-    } else {
-        reply_json(r, &w);
+    /* Inline data is not cached: its key would be as large as the data. */
+    struct jw key;
+    bool keyed = s->cache && !params.x && api_cache_key(&key, rt, &params);
+    if (keyed) {
+        r->body = response_cache_get(s->cache, key.buf, key.len, &r->len);
+        if (r->body) {
+            r->status = 200;
+            r->content_type = "application/json";
+            jw_free(&key);
+            params_free(&params);
+            return;
+        }
     }
-    params_free(&params);
+    if (s->pool && api_cost(rt, &params) >= OFFLOAD_MIN_COST) {
+        req->server = s;
+        req->params = params;
+        req->keyed = keyed;
+        if (keyed)
+            req->key = key;
+        req->job.run = run_api_job;
+        req->deferred = true;
+        MHD_suspend_connection(req->conn);
+        if (offload_submit(s->pool, &req->job))
+            return;
+        /* the pool is stopping: compute here after all */
+        MHD_resume_connection(req->conn);
+        req->deferred = false;
+    }
+    compute_api(s, rt, &params, keyed ? &key : NULL, req->url, r);
 }
 
 /* ---- libmicrohttpd glue --------------------------------------------------------------- */
@@ -524,7 +621,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return MHD_YES;
     }
 
-    if (req->answered)
+    if (req->job_done) {
+        req->job_done = false;
+        return send_reply(s, req, &req->job_reply);
+    }
+    if (req->answered || req->deferred)
         return MHD_YES;
     if (!req->route) {
         reply_error(&r, req, HTTP_E_NOT_FOUND, NULL, "no such endpoint; GET / lists them");
@@ -544,6 +645,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         reply_error(&r, req, HTTP_E_BODY_TOO_LARGE, NULL, detail);
     } else {
         req->route->handle(s, req, &r);
+        if (req->deferred)
+            return MHD_YES; /* suspended until the pool has computed the answer */
     }
     return send_reply(s, req, &r);
 }
@@ -642,7 +745,8 @@ int server_run(const struct server_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_OptionItem options[] = {
@@ -654,11 +758,17 @@ int server_run(const struct server_config *cfg)
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* Long requests run on a pool as large as libmicrohttpd's, so that they never hold up the
+     * other connections of a libmicrohttpd thread; without the pool they run in place. */
+    s.pool = offload_new(cfg->threads);
+    s.cache = response_cache_new(cfg->response_cache);
     struct MHD_Daemon *d = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, &s,
                                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "gdlab: cannot listen on %s port %u: %s\n", cfg->bind, cfg->port,
                 strerror(errno));
+        offload_free(s.pool);
+        response_cache_free(s.cache);
         static_root_close(&s.web);
         return 1;
     }
@@ -682,7 +792,10 @@ int server_run(const struct server_config *cfg)
         nanosleep(&tick, NULL);
     }
     long left = atomic_load(&s.in_flight);
+    /* the pool first: its jobs resume their connections, which must still exist */
+    offload_free(s.pool);
     MHD_stop_daemon(d);
+    response_cache_free(s.cache);
     static_root_close(&s.web);
     if (left > 0)
         fprintf(stderr, "gdlab: stopped with %ld requests unfinished after %u s\n", left,

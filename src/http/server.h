@@ -3,6 +3,7 @@
 #define GDLAB_HTTP_SERVER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "params.h"
@@ -16,6 +17,7 @@ struct server_config {
     const char *web_root;    /* directory of the web front-end */
     bool access_log;         /* one line per request on stderr */
     unsigned shutdown_grace; /* seconds in-flight requests get after SIGINT/SIGTERM */
+    size_t response_cache;   /* small answers kept for repeated requests; 0: none */
     struct api_limits limits;
 };
 
