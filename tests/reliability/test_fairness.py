@@ -30,7 +30,7 @@ def problem_type(r):
 
 
 def overload(binary, failures):
-    with gdserver.Server(binary, ["--workers", "1", "--queue", "2", "--access-log", "off"],
+    with gdserver.Server(binary, ["--threads", "2", "--queue", "1", "--access-log", "off"],
                          log_path="fairness-server.log") as srv:
         srv.wait_ready()
         heavy = []

@@ -1,6 +1,6 @@
 """The soak: wrk at 256 connections mixing every endpoint (soak.lua) for SECONDS (60 in the
 suite): zero socket errors, zero 5xx, and the server's RSS at the end within 10% of its RSS after
-a warm-up run. usage: test_soak.py GDLAB_BINARY SOAK_LUA SECONDS
+a warm-up run, both read a few seconds after the load stops. usage: test_soak.py GDLAB_BINARY SOAK_LUA SECONDS
 """
 
 import re
@@ -14,6 +14,7 @@ import gdserver
 
 CONNECTIONS = 256
 WARMUP_S = 10
+SETTLE_S = 6  # both RSS readings are taken this long after the load stops, idle alike
 RSS_GROWTH_LIMIT = 0.10
 
 
@@ -41,6 +42,7 @@ def main():
         srv.wait_ready()
         print("warm-up: %d s" % WARMUP_S)
         wrk(srv.port, lua, WARMUP_S)
+        time.sleep(SETTLE_S)
         rss_warm = srv.rss_kib()
         samples = []
         stop = threading.Event()
@@ -56,7 +58,7 @@ def main():
         (ok, n404, n5xx, other), (econn, eread, ewrite, etimeout) = wrk(srv.port, lua, seconds)
         stop.set()
         sampler.join()
-        time.sleep(0.5)
+        time.sleep(SETTLE_S)
         rss_end = srv.rss_kib()
         growth = (rss_end - rss_warm) / float(rss_warm)
         print("rss: %d KiB after warm-up, %d KiB at the end (%+.1f%%), peak %d KiB"
