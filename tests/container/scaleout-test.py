@@ -6,15 +6,21 @@
 Starts three gdlab processes on free loopback ports and Debian's nginx with docker/nginx.conf, in
 which only the upstream servers, the listen address and the file paths are rewritten. Then:
 
+  0. headers:   the same configuration in front of three echo upstreams shows what gdlab cannot
+                (it logs no request headers): X-Real-IP and X-Forwarded-For carry the client's
+                address, and upstream connections are HTTP/1.1 and reused (keep-alive);
   1. spread:    requests through nginx reach every replica, about a third each, counted from each
-                replica's access log and cross-checked against nginx's log of $upstream_addr;
-                nginx keeps idle keep-alive connections open to every replica afterwards;
+                replica's access log and cross-checked against nginx's log of $upstream_addr (and
+                against /metrics when the server has per-path counters); nginx keeps idle
+                keep-alive connections open to every replica afterwards;
   2. identical: the same requests answered byte for byte the same by every replica, directly and
                 through nginx;
   3. crash:     one replica is killed (SIGKILL) in the middle of a load run; no client request
-                fails, nginx logs the refused connections and sends nothing more to it;
+                fails, nginx logs its failed attempts, retries them on another replica and sends
+                nothing more to the dead one;
   4. drain:     a second replica is stopped with SIGTERM in the middle of a load run; again no client
-                request fails, and the replica exits 0 after finishing what it had.
+                request fails, and the replica exits 0 after finishing what it had;
+  5. none left: with the last replica stopped, nginx answers 502 as application/problem+json.
 
 Every request goes to 127.0.0.1; every load loop is bounded in count and in time. All processes
 and the temporary folder are removed on every exit path. Exits 77 (CTest's skip) if nginx is not
