@@ -75,6 +75,12 @@ class Server:
                     return int(line.split()[1])
         raise RuntimeError(f"no {field} for {self.name}")
 
+    def cpu_seconds(self):
+        """User + system CPU time of all the server's threads so far."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -168,16 +174,19 @@ def bench_ceiling(cfg, gdlab_argv, bare_argv):
     gd = Server(gdlab_argv, "gdlab", "/health")
     # train_h0_distinct: the same request with a new seed each time, so that none is answered
     # from gdlab's response cache (reported, not one of the issue's figures)
-    targets = [("bare", bare.url + "/", None), ("health", gd.url + "/health", None),
-               ("train_h0", gd.url + "/train?history=0", None),
-               ("train_h0_distinct", gd.url + "/", "distinct_seeds.lua")]
-    runs = {name: [] for name, _, _ in targets}
+    targets = [("bare", bare.url + "/", None, bare), ("health", gd.url + "/health", None, gd),
+               ("train_h0", gd.url + "/train?history=0", None, gd),
+               ("train_h0_distinct", gd.url + "/", "distinct_seeds.lua", gd)]
+    runs = {name: [] for name, _, _, _ in targets}
     try:
-        for name, url, script in targets:  # warm up: connections, caches, the pool's threads
+        for name, url, script, _ in targets:  # warm up: connections, caches, the pool's threads
             wrk(url, 1, script=script)
         for rnd in range(cfg["rounds"]):
-            for name, url, script in targets:  # interleaved: drift on the machine hits all alike
+            for name, url, script, srv in targets:  # interleaved: drift hits all alike
+                cpu0 = srv.cpu_seconds()
                 res = wrk(url, cfg["wrk_seconds"], script=script)
+                # the server's own CPU per request: what the noise of a shared machine moves least
+                res["server_cpu_us"] = (srv.cpu_seconds() - cpu0) / max(res["requests"], 1) * 1e6
                 runs[name].append(res)
                 log(f"  round {rnd + 1} {name:17s} {res['rps']:10.0f} req/s  p99 {res['p99_ms']:.2f} ms"
                     f"  errors {res['errors']}")
@@ -189,6 +198,7 @@ def bench_ceiling(cfg, gdlab_argv, bare_argv):
         out[name] = {"rps": median([r["rps"] for r in rs]),
                      "p99_ms": median([r["p99_ms"] for r in rs]),
                      "rps_spread": spread([r["rps"] for r in rs]),
+                     "server_cpu_us": median([r["server_cpu_us"] for r in rs]),
                      "errors": sum(r["errors"] for r in rs), "runs": rs}
     for name in ("health", "train_h0", "train_h0_distinct"):
         ratios = [g["rps"] / b["rps"] for g, b in zip(runs[name], runs["bare"])]
@@ -379,7 +389,8 @@ def print_report(res):
     c = res.get("ceiling")
     if c:
         p("\nHTTP ceiling (wrk -t2 -c64, median of rounds; spread = half-range / median)")
-        p(f"  {'target':22s} {'req/s':>10s} {'p99 ms':>8s} {'ratio':>7s} {'spread':>7s} {'errors':>7s}")
+        p(f"  {'target':22s} {'req/s':>10s} {'p99 ms':>8s} {'ratio':>7s} {'spread':>7s} {'errors':>7s}"
+          f" {'server CPU/req':>15s}")
         p("  (distinct seeds: each request a new seed, so none is answered from the response cache)")
         for name, label in (("bare", "bare_server /"), ("health", "gdlab /health"),
                             ("train_h0", "gdlab /train?history=0"),
@@ -387,7 +398,7 @@ def print_report(res):
             r = c[name]
             ratio = f"{r['ratio'] * 100:.1f}%" if "ratio" in r else "100%"
             p(f"  {label:22s} {r['rps']:10.0f} {r['p99_ms']:8.2f} {ratio:>7s} "
-              f"{r['rps_spread'] * 100:6.1f}% {r['errors']:7d}")
+              f"{r['rps_spread'] * 100:6.1f}% {r['errors']:7d} {r['server_cpu_us']:12.1f} us")
     n = res.get("numpy")
     if n:
         p(f"\nCompute endpoints over HTTP vs the tutorial's numpy in-process (numpy {n['numpy_version']})")
