@@ -373,7 +373,7 @@ def self_test(docs, dockerfile):
          lambda d: kind(d, "HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]
          .update(name="other")),
         ("CPU request above its limit", "cpu request",
-         lambda d: container(d)["resources"]["requests"].update(cpu="2")),
+         lambda d: container(d)["resources"]["requests"].update(cpu="64")),
         ("runAsUser not the image's user", "differs from the Dockerfile",
          lambda d: kind(d, "Deployment")["spec"]["template"]["spec"]["securityContext"]
          .update(runAsUser=0)),
