@@ -7,7 +7,6 @@
  */
 #include "params.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
@@ -93,7 +92,34 @@ static int find_param(const char *key, unsigned groups, enum param_id *id, struc
 
 /* ---- from a query string --------------------------------------------------------------- */
 
-/* A whole string as a double: no blanks, no trailing text; non-finite values are out of range. */
+/* Decimal notation only: [+-] digits [. digits] [e [+-] digits], or a leading "."; no blanks,
+ * hexadecimal, "inf" or "nan", which strtod alone would take. */
+static bool is_decimal(const char *s, size_t len)
+{
+    const char *end = s + len;
+    size_t digits = 0;
+    if (s < end && (*s == '+' || *s == '-'))
+        s++;
+    for (; s < end && *s >= '0' && *s <= '9'; s++)
+        digits++;
+    if (s < end && *s == '.')
+        for (s++; s < end && *s >= '0' && *s <= '9'; s++)
+            digits++;
+    if (digits == 0)
+        return false;
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        s++;
+        if (s < end && (*s == '+' || *s == '-'))
+            s++;
+        if (s == end || !(*s >= '0' && *s <= '9'))
+            return false;
+        while (s < end && *s >= '0' && *s <= '9')
+            s++;
+    }
+    return s == end;
+}
+
+/* A whole string as a double in decimal notation; values that overflow are out of range. */
 static int number_from_string(const char *name, const char *s, size_t len, double *out,
                               struct http_problem *err)
 {
@@ -101,25 +127,18 @@ static int number_from_string(const char *name, const char *s, size_t len, doubl
     if (len == 0)
         return problem_set(err, HTTP_E_INVALID_PARAMETER, name, "%s is empty; expected a number",
                            name);
-    if (len >= sizeof(buf) || s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\f' ||
-        s[0] == '\v' || s[0] == '\r')
-        goto out_malformed;
+    if (len >= sizeof(buf) || !is_decimal(s, len))
+        return problem_set(err, HTTP_E_INVALID_PARAMETER, name,
+                           "%s must be a finite decimal number; got '%.*s'", name, WORD_SHOW_MAX,
+                           s);
     memcpy(buf, s, len);
     buf[len] = '\0';
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (end != buf + len)
-        goto out_malformed;
+    double v = strtod(buf, NULL);
     if (!isfinite(v))
         return problem_set(err, HTTP_E_OUT_OF_RANGE, name, "%s must be a finite number; got '%s'",
                            name, buf);
     *out = v;
     return 0;
-
-out_malformed:
-    return problem_set(err, HTTP_E_INVALID_PARAMETER, name, "%s must be a number; got '%.*s'", name,
-                       WORD_SHOW_MAX, s);
 }
 
 static int parse_query_value(enum param_id id, const char *s, struct raw_value *v,
@@ -414,12 +433,13 @@ static int validate_grid(struct raw_params *raw, struct api_params *p, const str
             return -1;
         p->w_steps = (size_t)v[P_W_STEPS].num;
     }
-    if (p->b_steps * p->w_steps > lim->max_grid_points) {
+    if (p->b_steps > lim->max_grid_points / p->w_steps) {
         const char *name = GIVEN(W_STEPS) ? "w_steps" : "b_steps";
         return problem_set(err, HTTP_E_OUT_OF_RANGE, name,
                            "b_steps * w_steps must be at most %zu (the server's "
-                           "--max-grid-points); got %zu * %zu = %zu",
-                           lim->max_grid_points, p->b_steps, p->w_steps, p->b_steps * p->w_steps);
+                           "--max-grid-points); got %zu * %zu = %.0f",
+                           lim->max_grid_points, p->b_steps, p->w_steps,
+                           (double)p->b_steps * (double)p->w_steps);
     }
     if (GIVEN(SPLIT)) {
         static const char *const names[] = {"train", "val"};

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "endpoints.h"
 #include "gdlab/gdlab.h"
 #include "json_writer.h"
@@ -64,6 +65,7 @@ struct server {
     atomic_long in_flight;
     struct offload *pool;         /* long requests; NULL: all on their connection's thread */
     struct response_cache *cache; /* NULL: none */
+    struct access_log *log;       /* NULL: no access log */
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
@@ -327,6 +329,39 @@ static bool api_cache_key(struct jw *key, const struct route *rt, const struct a
     return false;
 }
 
+/* The cache key of a GET as it came: the endpoint and the query's pairs in order. A repeated
+ * query is answered without even parsing its parameters; a different spelling of the same
+ * parameters computes once more and is kept under its own key. */
+static bool query_cache_key(struct jw *key, const struct route *rt, const struct query_args *q)
+{
+    jw_init(key, 256);
+    jw_array_begin(key);
+    jw_string(key, rt->path);
+    for (size_t i = 0; i < q->count; i++) {
+        jw_string(key, q->args[i].key);
+        if (q->args[i].value)
+            jw_string(key, q->args[i].value);
+        else
+            jw_null(key);
+    }
+    jw_array_end(key);
+    if (!key->oom)
+        return true;
+    jw_free(key);
+    return false;
+}
+
+/* A cached answer for key into r; false when there is none. */
+static bool reply_cached(struct server *s, const struct jw *key, struct reply *r)
+{
+    r->body = response_cache_get(s->cache, key->buf, key->len, &r->len);
+    if (!r->body)
+        return false;
+    r->status = 200;
+    r->content_type = "application/json";
+    return true;
+}
+
 /* Roughly how long a request takes, in nanoseconds of a current core: generating the data and its
  * moments, the epochs, and writing the numbers of the answer. */
 static double api_cost(const struct route *rt, const struct api_params *p)
@@ -387,6 +422,14 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
                     "too many query parameters (more than 64)");
         return;
     }
+    /* A GET is looked up by its query as given; a POST (without inline data, whose key would be
+     * as large as the data) by its parsed, canonical parameters. */
+    struct jw key;
+    bool keyed = s->cache && req->method != M_POST && query_cache_key(&key, rt, &q);
+    if (keyed && reply_cached(s, &key, r)) {
+        jw_free(&key);
+        return;
+    }
     if (req->method == M_POST) {
         if (q.count > 0) {
             problem_set(&err, HTTP_E_INVALID_PARAMETER, q.args[0].key,
@@ -402,6 +445,8 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         rc = params_from_query(&params, rt->groups, rt->default_scaler, q.args, q.count, lim, &err);
     }
     if (rc != 0) {
+        if (keyed)
+            jw_free(&key);
         reply_problem(r, &err, req->url);
         return;
     }
@@ -409,14 +454,9 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     free(req->body);
     req->body = NULL;
 
-    /* Inline data is not cached: its key would be as large as the data. */
-    struct jw key;
-    bool keyed = s->cache && !params.x && api_cache_key(&key, rt, &params);
-    if (keyed) {
-        r->body = response_cache_get(s->cache, key.buf, key.len, &r->len);
-        if (r->body) {
-            r->status = 200;
-            r->content_type = "application/json";
+    if (!keyed && s->cache && !params.x) {
+        keyed = api_cache_key(&key, rt, &params);
+        if (keyed && reply_cached(s, &key, r)) {
             jw_free(&key);
             params_free(&params);
             return;
@@ -660,18 +700,15 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     if (!req)
         return;
     *con_cls = NULL;
-    if (s->cfg->access_log) {
+    if (s->log) {
         char line[LOG_PATH_MAX + 128];
         uint64_t us = (now_ns() - req->start_ns) / 1000u;
         int n = snprintf(line, sizeof(line), "%s %s %u %llu %lluus%s\n", req->method_name,
                          req->log_path, req->answered ? req->status : 0,
                          (unsigned long long)req->bytes, (unsigned long long)us,
                          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-        if (n > 0) {
-            ssize_t ignored =
-                write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-            (void)ignored;
-        }
+        if (n > 0)
+            access_log_line(s->log, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
     free(req->body);
     free(req);
@@ -762,6 +799,8 @@ int server_run(const struct server_config *cfg)
      * other connections of a libmicrohttpd thread; without the pool they run in place. */
     s.pool = offload_new(cfg->threads);
     s.cache = response_cache_new(cfg->response_cache);
+    if (cfg->access_log && !(s.log = access_log_new(STDERR_FILENO)))
+        fprintf(stderr, "gdlab: cannot start the access log; requests go unlogged\n");
     struct MHD_Daemon *d = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, &s,
                                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
     if (!d) {
@@ -769,6 +808,7 @@ int server_run(const struct server_config *cfg)
                 strerror(errno));
         offload_free(s.pool);
         response_cache_free(s.cache);
+        access_log_free(s.log);
         static_root_close(&s.web);
         return 1;
     }
@@ -795,6 +835,7 @@ int server_run(const struct server_config *cfg)
     /* the pool first: its jobs resume their connections, which must still exist */
     offload_free(s.pool);
     MHD_stop_daemon(d);
+    access_log_free(s.log); /* after the daemon: its threads write the last lines */
     response_cache_free(s.cache);
     static_root_close(&s.web);
     if (left > 0)
