@@ -320,6 +320,13 @@ def load(k8s_dir):
         for i, doc in enumerate(yaml.safe_load_all(path.read_text())):
             if doc is not None:
                 docs.append((f"{name}#{i}", doc))
+    # An images entry that names no container image is silently ignored by kustomize.
+    used = {c.get("image", "").rsplit(":", 1)[0] for _, doc in docs if doc.get("kind") ==
+            "Deployment" for c in doc["spec"]["template"]["spec"].get("containers", [])}
+    for entry in kustomization.get("images", []):
+        if entry.get("name") not in used:
+            errors.append(f"kustomization.yaml: images entry {entry.get('name')!r} names no "
+                          f"container image ({sorted(used)}), so it would change nothing")
     return docs, errors
 
 
