@@ -56,6 +56,10 @@ in_image() {
 }
 
 ensure_base_image
+# Can a container run here at all? If not, that is this machine, not the image: skip.
+if ! podman run --rm "${run_flags[@]}" "$BASE_IMAGE" /bin/true >"$workdir/probe.log" 2>&1; then
+    skip "podman cannot start a container here: $(grep -v 'level=' "$workdir/probe.log" | tail -n 1)"
+fi
 
 log "building $tag from docker/Dockerfile (base $BASE_IMAGE)"
 start=$(date +%s)
