@@ -9,8 +9,10 @@ static const struct {
     int status;
     const char *slug;
     const char *title;
+    const char *description;
 } error_table[HTTP_E_COUNT] = {
-#define HTTP_ERROR_ROW(name, status, slug, title) [HTTP_E_##name] = {status, slug, title},
+#define HTTP_ERROR_ROW(name, status, slug, title, description)                                     \
+    [HTTP_E_##name] = {status, slug, title, description},
     HTTP_ERROR_MAP(HTTP_ERROR_ROW)
 #undef HTTP_ERROR_ROW
 };
@@ -33,6 +35,22 @@ const char *http_error_slug(enum http_error code)
 const char *http_error_title(enum http_error code)
 {
     return error_table[clamp(code)].title;
+}
+
+const char *http_error_description(enum http_error code)
+{
+    return error_table[clamp(code)].description;
+}
+
+bool http_error_find(const char *slug, enum http_error *code)
+{
+    for (int i = 0; i < HTTP_E_COUNT; i++) {
+        if (strcmp(error_table[i].slug, slug) == 0) {
+            *code = (enum http_error)i;
+            return true;
+        }
+    }
+    return false;
 }
 
 const char *num_text(double v, char *buf)

@@ -3,25 +3,42 @@
 #define GDLAB_HTTP_ERRORS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include "fmt_double.h"
 
-/* X(name, HTTP status, type slug, title); the type URI is "/problems/<slug>". */
+/* X(name, HTTP status, type slug, title, description); the type URI is "/problems/<slug>", and
+ * GET of it answers the description. */
 #define HTTP_ERROR_MAP(X)                                                                          \
-    X(UNKNOWN_PARAMETER, 400, "unknown-parameter", "Unknown parameter")                            \
-    X(INVALID_PARAMETER, 400, "invalid-parameter", "Malformed parameter value")                    \
-    X(OUT_OF_RANGE, 400, "out-of-range", "Parameter value out of range")                           \
-    X(MALFORMED_JSON, 400, "malformed-json", "Malformed JSON body")                                \
-    X(BODY_NOT_OBJECT, 400, "body-not-object", "JSON body is not an object")                       \
-    X(NOT_FOUND, 404, "not-found", "Not found")                                                    \
-    X(METHOD_NOT_ALLOWED, 405, "method-not-allowed", "Method not allowed")                         \
-    X(BODY_TOO_LARGE, 413, "body-too-large", "Request body too large")                             \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type")             \
-    X(OUT_OF_MEMORY, 503, "out-of-memory", "Server out of memory")                                 \
-    X(INTERNAL, 500, "internal", "Internal error")
+    X(UNKNOWN_PARAMETER, 400, "unknown-parameter", "Unknown parameter",                            \
+      "The request names a parameter this endpoint does not take; the detail lists those it "      \
+      "does.")                                                                                     \
+    X(INVALID_PARAMETER, 400, "invalid-parameter", "Malformed parameter value",                    \
+      "A value is not of its parameter's type (a string where a number belongs, a number that is " \
+      "not decimal, a word outside its choices), a parameter is given twice, or inline data is "   \
+      "incomplete.")                                                                               \
+    X(OUT_OF_RANGE, 400, "out-of-range", "Parameter value out of range",                           \
+      "A value is well formed but outside its range; the detail names the limit and, for the "     \
+      "server's limits, the flag that sets it.")                                                   \
+    X(MALFORMED_JSON, 400, "malformed-json", "Malformed JSON body",                                \
+      "The POST body is not valid JSON (or repeats a key).")                                       \
+    X(BODY_NOT_OBJECT, 400, "body-not-object", "JSON body is not an object",                       \
+      "The POST body is valid JSON but not an object of parameters.")                              \
+    X(NOT_FOUND, 404, "not-found", "Not found",                                                    \
+      "No endpoint or file has this path; GET / lists the endpoints.")                             \
+    X(METHOD_NOT_ALLOWED, 405, "method-not-allowed", "Method not allowed",                         \
+      "The path exists but not for this method; the Allow header lists the methods it takes.")     \
+    X(BODY_TOO_LARGE, 413, "body-too-large", "Request body too large",                             \
+      "The body is larger than the server's --max-body; a declared length is refused before the "  \
+      "body is read.")                                                                             \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type",             \
+      "A POST body must be sent as application/json.")                                             \
+    X(OUT_OF_MEMORY, 503, "out-of-memory", "Server out of memory",                                 \
+      "The server could not allocate memory for this request; smaller sizes may succeed.")         \
+    X(INTERNAL, 500, "internal", "Internal error", "A bug in gdlab; please report it.")
 
 enum http_error {
-#define HTTP_ERROR_ENUM(name, status, slug, title) HTTP_E_##name,
+#define HTTP_ERROR_ENUM(name, status, slug, title, description) HTTP_E_##name,
     HTTP_ERROR_MAP(HTTP_ERROR_ENUM)
 #undef HTTP_ERROR_ENUM
         HTTP_E_COUNT
@@ -44,6 +61,10 @@ int http_error_status(enum http_error code);
 /* The problem type slug ("out-of-range") and title of an error. */
 const char *http_error_slug(enum http_error code);
 const char *http_error_title(enum http_error code);
+const char *http_error_description(enum http_error code);
+
+/* The error whose slug is slug; false when there is none. */
+bool http_error_find(const char *slug, enum http_error *code);
 
 /* v as the shortest decimal that reads back as v ("0.1", "2.0"), written into buf. */
 const char *num_text(double v, char *buf);

@@ -108,6 +108,7 @@ static void handle_index(struct server *s, struct request *req, struct reply *r)
 static void handle_health(struct server *s, struct request *req, struct reply *r);
 static void handle_api(struct server *s, struct request *req, struct reply *r);
 static void handle_static(struct server *s, struct request *req, struct reply *r);
+static void handle_problem_type(struct server *s, struct request *req, struct reply *r);
 
 #define GET_ONLY (M_GET | M_HEAD | M_OPTIONS)
 #define GET_POST (M_GET | M_HEAD | M_POST | M_OPTIONS)
@@ -132,6 +133,8 @@ static const struct route routes[] = {
      GD_SCALER_STANDARD, "feature scaling and its effect on conditioning and learning rates"},
     {"/static/", true, GET_ONLY, ALLOW_GET, handle_static, NULL, 0, GD_SCALER_NONE,
      "files of the web front-end"},
+    {"/problems/", true, GET_ONLY, ALLOW_GET, handle_problem_type, NULL, 0, GD_SCALER_NONE,
+     "what each error type means (the type URIs of problem documents)"},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -291,6 +294,26 @@ static void handle_static(struct server *s, struct request *req, struct reply *r
 {
     const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
     static_serve(&s->web, req->url + strlen("/static/"), inm, STATIC_CACHE_CONTROL, req->url, r);
+}
+
+/* The documentation a problem document's type URI points at. */
+static void handle_problem_type(struct server *s, struct request *req, struct reply *r)
+{
+    (void)s;
+    enum http_error code;
+    if (!http_error_find(req->url + strlen("/problems/"), &code)) {
+        reply_error(r, req, HTTP_E_NOT_FOUND, NULL, "no such problem type");
+        return;
+    }
+    struct jw w;
+    jw_init(&w, 512);
+    jw_object_begin(&w);
+    jw_key_string(&w, "type", req->url);
+    jw_key_string(&w, "title", http_error_title(code));
+    jw_key_uint(&w, "status", (uint64_t)http_error_status(code));
+    jw_key_string(&w, "description", http_error_description(code));
+    jw_object_end(&w);
+    reply_json(r, &w);
 }
 
 /* ---- the computing endpoints ------------------------------------------------------------ */

@@ -84,6 +84,22 @@ class ErrorTableTest(unittest.TestCase):
         for s in self.servers.values():
             self.assertEqual(s.get("/health").status, 200)
 
+    def test_problem_types_are_documented(self):
+        server = self.servers["default"]
+        seen = {}
+        for case in load_cases():
+            seen[case["type"]] = case["status"]
+        self.assertGreaterEqual(len(seen), 9)
+        for slug, status in seen.items():
+            with self.subTest(type=slug):
+                r = server.get("/problems/" + slug)
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.json["type"], "/problems/" + slug)
+                self.assertEqual(r.json["status"], status)
+                self.assertTrue(r.json["title"])
+                self.assertTrue(r.json["description"])
+        self.assertEqual(server.get("/problems/no-such-type").status, 404)
+
     def test_random_bad_input_never_5xx(self):
         rng = random.Random(3)
         names = ["seed", "n", "true_b", "noise", "x_multiplier", "train_fraction", "scaler",
