@@ -14,7 +14,7 @@ set -euo pipefail
 
 src=$(cd "${1:?usage: image-test.sh SOURCE_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR
 source "$here/lib.sh"
 
 for tool in podman buildah runc curl flock; do
@@ -78,8 +78,9 @@ log "built in ${build_seconds} s; image $((size / 1000000)) MB ($size bytes), of
 
 # --- What the image declares ------------------------------------------------------------------
 user=$(podman image inspect --format '{{.Config.User}}' "$tag")
-[ -n "$user" ] && [ "${user%%:*}" != 0 ] && [ "${user%%:*}" != root ] ||
-    die "the image runs as '${user:-root}', not as an unprivileged user"
+case ${user%%:*} in
+"" | 0 | root) die "the image runs as '${user:-root}', not as an unprivileged user" ;;
+esac
 entrypoint=$(podman image inspect --format '{{json .Config.Entrypoint}}' "$tag")
 [ "$entrypoint" = '["/usr/bin/gdlab"]' ] ||
     die "ENTRYPOINT is $entrypoint: exec form with gdlab as PID 1 is needed for SIGTERM"
@@ -91,6 +92,7 @@ log "image config: user $user, entrypoint $entrypoint, exposes $exposed, healthc
 
 # Every shared library the binary needs is in the image, and nothing of the build came along.
 # (One container for all of it: each podman run copies the whole image under vfs.)
+# shellcheck disable=SC2016 # expanded by the container's shell
 in_image /bin/sh -c 'ldd /usr/bin/gdlab; for t in cc gcc cmake make; do
         command -v $t >/dev/null && echo "build tool in runtime image: $t"; done
     /usr/bin/gdlab --version' >"$workdir/inspect" 2>&1 || true

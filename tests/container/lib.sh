@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the container scripts: where podman keeps its state, how it is run on these machines
 # (see /work/shared/notes/containers.md), and how the Debian base image is made from the archive.
 # Sourced, not executed. Callers set -euo pipefail themselves.
