@@ -1,7 +1,9 @@
 /*
  * A fixed pool of threads around one FIFO queue. The pool's threads run at a lower priority
- * (nice +5) than libmicrohttpd's: on a machine with as many cores as busy workers, a /health
- * request is then scheduled promptly instead of waiting out a time slice of a large surface.
+ * (nice +10) than libmicrohttpd's: on a machine with as many cores as busy workers, a /health
+ * request is then scheduled promptly instead of waiting behind a large surface. Measured with two
+ * clients fetching 1001x1001 surfaces back to back: /health p99 ~6 ms at nice +10, 14-500 ms at
+ * nice +5, with no difference in the time of a surface served alone.
  */
 #define _GNU_SOURCE
 #include "offload.h"
@@ -12,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define OFFLOAD_NICE 5
+#define OFFLOAD_NICE 10
 
 struct offload {
     pthread_mutex_t lock;
