@@ -146,18 +146,33 @@ export function axes(f, x, y, { xTitle = '', yTitle = '', grid = true, xTicks = 
 // Keep far-away points (a diverging run) drawable: SVG coordinates must stay finite and modest.
 const clampPx = (v) => Math.max(-1e5, Math.min(1e5, v));
 
+// A path through the points; a point within half a unit of the last one drawn adds nothing visible
+// and is left out (a converged run piles a thousand epochs onto one spot), the last one always kept.
 export function polyline(points, x, y)
 {
     let d = '';
     let pen = false;
+    let px = 0, py = 0, held = null;
     for (const [a, b] of points) {
         if (a === null || b === null || !Number.isFinite(a) || !Number.isFinite(b)) {
+            if (held) d += held;
+            held = null;
             pen = false;
             continue;
         }
-        d += `${pen ? 'L' : 'M'}${clampPx(x(a)).toFixed(2)},${clampPx(y(b)).toFixed(2)}`;
+        const u = clampPx(x(a)), v = clampPx(y(b));
+        const seg = `${pen ? 'L' : 'M'}${u.toFixed(2)},${v.toFixed(2)}`;
+        if (pen && Math.abs(u - px) < 0.5 && Math.abs(v - py) < 0.5) {
+            held = seg;
+            continue;
+        }
+        d += seg;
+        held = null;
+        px = u;
+        py = v;
         pen = true;
     }
+    if (held) d += held;
     return d;
 }
 
@@ -214,6 +229,19 @@ export function levels(lo, hi, count = 12)
 }
 
 const contourCache = new WeakMap();
+let bandsCounter = 0;
+let defsHost = null;
+
+function sharedDefs()
+{
+    if (!defsHost || !defsHost.isConnected) {
+        const svg = el('svg', { width: 0, height: 0, 'aria-hidden': 'true', focusable: 'false',
+            style: 'position:absolute;width:0;height:0;overflow:hidden' });
+        document.body.appendChild(svg);
+        defsHost = el('defs', {}, svg);
+    }
+    return defsHost;
+}
 
 // The filled contour bands of a /surface answer, computed once per answer.
 function surfaceContours(surface)
@@ -275,19 +303,26 @@ export function contourPlot(container, surface, label, { minimum = true, key = t
     f.svg.setAttribute('data-w-max', w[w.length - 1]);
     f.svg.setAttribute('data-levels', c.levels.join(','));
     el('rect', { x: 0, y: 0, width: f.w, height: f.h, fill: color(0) }, f.plot);
-    // The whole-grid view is the same in every panel of a surface: build its paths once.
-    if (view || !c.bands) {
-        const g = el('g', { class: 'bands' });
+    const bands = (parent, id) => {
+        const g = el('g', { class: 'bands', id }, parent);
         c.polys.forEach((geom, k) => {
             if (geom.coordinates.length) {
                 el('path', { class: 'band', d: gridPath(geom, surface, x, y), fill: color(k + 1),
-                    'data-level': geom.value }, g);
+                    stroke: 'rgb(40 40 40 / 35%)', 'stroke-width': 0.6, 'data-level': geom.value }, g);
             }
         });
-        if (view) f.plot.appendChild(g);
-        else c.bands = g;
+    };
+    if (view) {
+        bands(f.plot, null);
+    } else {
+        // Every whole-grid panel of a surface shows the same bands: their paths are built, parsed
+        // and kept once, in a shared <defs>, and each panel shows them with a <use>.
+        if (!c.id) {
+            c.id = `bands${++bandsCounter}`;
+            bands(sharedDefs(), c.id);
+        }
+        el('use', { href: `#${c.id}`, class: 'bands-use' }, f.plot);
     }
-    if (!view) f.plot.appendChild(c.bands.cloneNode(true));
     axes(f, x, y, { xTitle: 'b', yTitle: 'w', grid: false });
     if (key) {
         const kg = el('g', { class: 'legend', transform: `translate(${f.w + 8},0)` }, f.over);

@@ -274,8 +274,11 @@ test('every figure is drawn with the API\'s numbers', async () => {
     assert.equal(num(await attr(page, `${svg} .minimum`, 'data-b')), surface.grid_min.b);
     assert.equal(num(await attr(page, `${svg} .minimum`, 'data-w')), surface.grid_min.w);
     assert.equal(num(await attr(page, `${svg} circle.start`, 'data-b')), h.b[0]);
-    const bands = (await attrs(page, `${svg} path.band`, 'data-level')).map(num);
+    // The bands of a surface are drawn once in a shared <defs> and shown in each panel with <use>.
+    const href = await attr(page, `${svg} use.bands-use`, 'href');
+    const bands = (await attrs(page, `${href} path.band`, 'data-level')).map(num);
     assert.ok(bands.length >= 8, `contour bands drawn (${bands.length})`);
+    assert.deepEqual(bands, (await attr(page, svg, 'data-levels')).split(',').map(num).slice(0, bands.length));
 
     // 4. Cross-sections: named by fixed and varying parameter; gradients as the tutorial has them.
     for (const [plot, fixed] of [['cs-w', 'b'], ['cs-b', 'w']]) {
