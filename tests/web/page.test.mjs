@@ -227,6 +227,9 @@ test('static files carry their MIME types', async () => {
     const res = await fetch(`${BASE}/`, { headers: { Accept: 'text/html' } });
     assert.ok(res.headers.get('content-type').startsWith('text/html'), 'a browser gets the page at /');
     assert.match(await res.text(), /<script type="module" async src="\/static\/app.js">/);
+    const json = await fetch(`${BASE}/`, { headers: { Accept: 'application/json' } });
+    assert.ok(json.headers.get('content-type').startsWith('application/json'), 'a JSON client still gets the index at /');
+    assert.ok(JSON.stringify(await json.json()).includes('/surface'), 'the index lists the endpoints');
 });
 
 test('vendored d3 files are the ones package-lock.json pins', () => {
