@@ -22,6 +22,12 @@ SWEEP = [
     b"GET /scale?x_multiplier=10 HTTP/1.1\r\nHost: t\r\n\r\n",
     b"HEAD /train HTTP/1.1\r\nHost: t\r\n\r\n",
     b"OPTIONS /train HTTP/1.1\r\nHost: t\r\n\r\n",
+    # long enough for the offload pool: suspended, computed on a pool thread, resumed
+    b"GET /surface?b_steps=300&w_steps=300 HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /train?epochs=200000&lr=1e-9,0.2,1.1&history=50 HTTP/1.1\r\nHost: t\r\n\r\n",
+    b"GET /dataset?n=100000&scaler=minmax HTTP/1.1\r\nHost: t\r\n\r\n",
+    # twice: the second answer may come from the response cache
+    b"GET /scale?x_multiplier=10 HTTP/1.1\r\nHost: t\r\n\r\n",
 ]
 POSTS = [
     (b"/dataset", b'{"x": [1, 2, 3, 4], "y": [3, 5, 7, 9.5], "scaler": "standard"}'),
