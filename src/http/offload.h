@@ -13,8 +13,9 @@ struct offload_job {
 
 struct offload;
 
-/* Start a pool of threads; NULL when threads is 0 or they cannot be started. */
-struct offload *offload_new(unsigned threads);
+/* Start a pool of threads at a nice value (0: the process's own); NULL when threads is 0 or
+ * they cannot be started. */
+struct offload *offload_new(unsigned threads, int nice);
 
 /* Queue a job; false when the pool is stopping (the job is not run). */
 bool offload_submit(struct offload *o, struct offload_job *job);
