@@ -39,8 +39,11 @@
 #define INDEX_CACHE_CONTROL "no-cache"
 /* A request estimated to take longer than this (ns) is computed on an offload pool. */
 #define OFFLOAD_MIN_COST 1e6
-/* The nice value of the pool for long requests that arrive while others are in flight. */
+/* The nice value of the pool for long requests while the server is busy with others: busy means
+ * at least BUSY_REQUESTS requests started within the last BUSY_WINDOW_NS. */
 #define OFFLOAD_BUSY_NICE 10
+#define BUSY_REQUESTS 4
+#define BUSY_WINDOW_NS 50000000u
 
 enum method { M_GET = 1u << 0, M_HEAD = 1u << 1, M_POST = 1u << 2, M_OPTIONS = 1u << 3 };
 
@@ -65,8 +68,10 @@ struct server {
     const struct server_config *cfg;
     struct static_root web;
     atomic_long in_flight;
-    struct offload *pool;         /* long requests; NULL: all on their connection's thread */
-    struct offload *busy_pool;    /* long requests while others are in flight, at lower priority */
+    struct offload *pool;      /* long requests; NULL: all on their connection's thread */
+    struct offload *busy_pool; /* long requests while others are in flight, at lower priority */
+    atomic_uint_fast64_t window_start_ns; /* requests started since then (approximately) */
+    atomic_uint_fast32_t window_requests;
     struct response_cache *cache; /* NULL: none */
     struct access_log *log;       /* NULL: no access log */
 };
@@ -434,6 +439,24 @@ static void run_api_job(struct offload_job *job)
     MHD_resume_connection(req->conn);
 }
 
+/* Count a request into the current window of BUSY_WINDOW_NS; racy by design, a rough rate. */
+static void count_request(struct server *s)
+{
+    uint64_t now = now_ns();
+    if (now - atomic_load_explicit(&s->window_start_ns, memory_order_relaxed) > BUSY_WINDOW_NS) {
+        atomic_store_explicit(&s->window_start_ns, now, memory_order_relaxed);
+        atomic_store_explicit(&s->window_requests, 0, memory_order_relaxed);
+    }
+    atomic_fetch_add_explicit(&s->window_requests, 1, memory_order_relaxed);
+}
+
+static bool server_busy(struct server *s)
+{
+    return atomic_load_explicit(&s->window_requests, memory_order_relaxed) >= BUSY_REQUESTS &&
+           now_ns() - atomic_load_explicit(&s->window_start_ns, memory_order_relaxed) <=
+               2 * BUSY_WINDOW_NS;
+}
+
 static void handle_api(struct server *s, struct request *req, struct reply *r)
 {
     const struct route *rt = req->route;
@@ -497,12 +520,11 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         req->job.run = run_api_job;
         req->deferred = true;
         MHD_suspend_connection(req->conn);
-        /* With other requests in flight, a long one runs at a lower priority, so that on a
+        /* While other requests keep coming, a long one runs at a lower priority, so that on a
          * machine whose cores it fills the short ones still get a core at once (/health p99
-         * ~6 ms beside back-to-back 1001x1001 surfaces, 14-500 ms at nice 5). Alone it runs at
-         * full priority, and so as fast as the machine's other load lets it. */
-        struct offload *pool =
-            atomic_load(&s->in_flight) > 1 && s->busy_pool ? s->busy_pool : s->pool;
+         * ~6 ms beside back-to-back 1001x1001 surfaces, 14-500 ms at nice 5). Otherwise it
+         * runs at full priority, as fast as the machine's other load lets it. */
+        struct offload *pool = server_busy(s) && s->busy_pool ? s->busy_pool : s->pool;
         if (offload_submit(pool, &req->job))
             return;
         /* the pool is stopping: compute here after all */
@@ -647,6 +669,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (!req)
             return MHD_NO;
         atomic_fetch_add(&s->in_flight, 1);
+        count_request(s);
         *con_cls = req;
         req->start_ns = now_ns();
         req->conn = conn;
@@ -796,6 +819,8 @@ int server_run(const struct server_config *cfg)
 {
     struct server s = {.cfg = cfg};
     atomic_init(&s.in_flight, 0);
+    atomic_init(&s.window_start_ns, 0);
+    atomic_init(&s.window_requests, 0);
     struct sockaddr_storage addr;
     if (make_address(cfg->bind, cfg->port, &addr) != 0) {
         fprintf(stderr, "gdlab: --bind %s is not an IPv4 or IPv6 address\n", cfg->bind);
