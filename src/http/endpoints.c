@@ -7,7 +7,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "csv.h"
 #include "gdlab/gdlab.h"
 
 /* A dataset made ready for the loss, with the training split's analysis. */
@@ -209,11 +211,41 @@ static void write_split(struct jw *w, const char *key, const struct prepared *pr
     jw_object_end(w);
 }
 
+/* format=csv: "split,idx,x,y[,x_raw]", one row per point, the training split first. */
+static void write_dataset_csv(struct jw *w, const struct prepared *pr)
+{
+    bool raw = pr->prob->scaler.kind != GD_SCALER_NONE;
+    const char *header = raw ? "split,idx,x,y,x_raw\n" : "split,idx,x,y\n";
+    csv_raw(w, header, strlen(header));
+    for (int val = 0; val <= 1; val++) {
+        size_t n;
+        const size_t *idx = split_index(pr->data, val, &n);
+        for (size_t k = 0; k < n; k++) {
+            csv_raw(w, val ? "val," : "train,", val ? 4 : 6);
+            csv_uint(w, idx[k]);
+            csv_raw(w, ",", 1);
+            csv_double(w, pr->prob->x[idx[k]]);
+            csv_raw(w, ",", 1);
+            csv_double(w, pr->data->y[idx[k]]);
+            if (raw) {
+                csv_raw(w, ",", 1);
+                csv_double(w, pr->data->x[idx[k]]);
+            }
+            csv_raw(w, "\n", 1);
+        }
+    }
+}
+
 int endpoint_dataset(struct api_params *p, struct jw *w, struct http_problem *err)
 {
     struct prepared pr;
     if (prepare(p, p->scaler, &pr, err))
         return -1;
+    if (p->csv) {
+        write_dataset_csv(w, &pr);
+        prepared_free(&pr);
+        return 0;
+    }
     jw_object_begin(w);
     params_write(w, p);
     write_scaler(w, &pr.prob->scaler);
@@ -469,6 +501,25 @@ static void write_history(struct jw *w, const struct gd_history *h)
     jw_object_end(w);
 }
 
+/* format=csv: one row per recorded state, "lr,epoch,b,w,train_loss,val_loss". */
+static void write_history_csv(struct jw *w, double lr, const struct gd_history *h)
+{
+    for (size_t k = 0; h && k < h->count; k++) {
+        csv_double(w, lr);
+        csv_raw(w, ",", 1);
+        csv_uint(w, h->epoch[k]);
+        csv_raw(w, ",", 1);
+        csv_double(w, h->b[k]);
+        csv_raw(w, ",", 1);
+        csv_double(w, h->w[k]);
+        csv_raw(w, ",", 1);
+        csv_double(w, h->train_loss[k]);
+        csv_raw(w, ",", 1);
+        csv_double(w, h->val_loss[k]);
+        csv_raw(w, "\n", 1);
+    }
+}
+
 static void write_run(struct jw *w, double lr, const struct gd_run_result *r,
                       const struct gd_history *h)
 {
@@ -516,10 +567,15 @@ int endpoint_train(struct api_params *p, struct jw *w, struct http_problem *err)
         }
     }
 
-    jw_object_begin(w);
-    params_write(w, p);
-    jw_key(w, "runs");
-    jw_array_begin(w);
+    static const char csv_header[] = "lr,epoch,b,w,train_loss,val_loss\n";
+    if (p->csv) {
+        csv_raw(w, csv_header, sizeof(csv_header) - 1);
+    } else {
+        jw_object_begin(w);
+        params_write(w, p);
+        jw_key(w, "runs");
+        jw_array_begin(w);
+    }
     for (size_t k = 0; k < p->n_lr; k++) {
         struct gd_train_config cfg = {
             .lr = p->lr[k], .b0 = p->b0, .w0 = p->w0, .epochs = p->epochs, .tol = p->tol};
@@ -530,11 +586,16 @@ int endpoint_train(struct api_params *p, struct jw *w, struct http_problem *err)
                         NUM(p->lr[k]), gd_strerror(status));
             goto out_free_history;
         }
-        write_run(w, p->lr[k], &res, h);
+        if (p->csv)
+            write_history_csv(w, p->lr[k], h);
+        else
+            write_run(w, p->lr[k], &res, h);
     }
-    jw_array_end(w);
-    write_analysis(w, "analysis", &pr.analysis);
-    jw_object_end(w);
+    if (!p->csv) {
+        jw_array_end(w);
+        write_analysis(w, "analysis", &pr.analysis);
+        jw_object_end(w);
+    }
     rc = 0;
 
 out_free_history:

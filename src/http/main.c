@@ -21,6 +21,9 @@
 #ifndef GDLAB_SOURCE_WEB_ROOT
 #define GDLAB_SOURCE_WEB_ROOT "web"
 #endif
+#ifndef GDLAB_SOURCE_DOCS_ROOT
+#define GDLAB_SOURCE_DOCS_ROOT "openapi/node_modules/swagger-ui-dist"
+#endif
 
 enum option_kind { OPT_STRING, OPT_SIZE, OPT_FLAG };
 
@@ -41,12 +44,12 @@ static bool is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The web root when none is given: the source tree's web/ for a build tree, else the installed
- * share/gdlab/web next to the binary's bin/. */
-static const char *default_web_root(char *buf, size_t cap)
+/* A data directory when none is given: the source tree's (web/, swagger-ui-dist) for a build tree,
+ * else the installed share/gdlab/<name> next to the binary's bin/. */
+static const char *default_root(const char *source, const char *name, char *buf, size_t cap)
 {
-    if (is_dir(GDLAB_SOURCE_WEB_ROOT))
-        return GDLAB_SOURCE_WEB_ROOT;
+    if (is_dir(source))
+        return source;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (n > 0) {
@@ -54,12 +57,13 @@ static const char *default_web_root(char *buf, size_t cap)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(buf, cap, "%s/../share/gdlab/web", exe);
+            snprintf(buf, cap, "%s/../share/gdlab/%s", exe, name);
             if (is_dir(buf))
                 return buf;
         }
     }
-    return "/usr/share/gdlab/web";
+    snprintf(buf, cap, "/usr/share/gdlab/%s", name);
+    return buf;
 }
 
 static unsigned available_cpus(void)
@@ -149,8 +153,8 @@ static void usage(FILE *f, const struct option_row *rows, size_t n)
 
 int main(int argc, char **argv)
 {
-    char web_buf[PATH_MAX + 32];
-    const char *bind = "127.0.0.1", *cors = NULL, *web_root = NULL;
+    char web_buf[PATH_MAX + 32], docs_buf[PATH_MAX + 32];
+    const char *bind = "127.0.0.1", *cors = "*", *web_root = NULL, *docs_root = NULL;
     uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64;
     bool access_log = true;
     struct api_limits lim;
@@ -169,10 +173,13 @@ int main(int argc, char **argv)
         {"max-body", "GDLAB_MAX_BODY", OPT_SIZE, "BYTES", "largest POST body, e.g. 64M (64 MiB)", 1,
          SIZE_MAX, &max_body},
         {"cors-origin", "GDLAB_CORS_ORIGIN", OPT_STRING, "ORIGIN",
-         "send Access-Control-Allow-Origin: ORIGIN (off)", 0, 0, &cors},
+         "Access-Control-Allow-Origin for browser pages; off for none (*)", 0, 0, &cors},
         {"web-root", "GDLAB_WEB_ROOT", OPT_STRING, "DIR",
          "directory of the web front-end (the source tree's web/, or share/gdlab/web)", 0, 0,
          &web_root},
+        {"docs-root", "GDLAB_DOCS_ROOT", OPT_STRING, "DIR",
+         "swagger-ui-dist for /docs (openapi/node_modules/swagger-ui-dist, or share/gdlab/docs)", 0,
+         0, &docs_root},
         {"max-n", "GDLAB_MAX_N", OPT_SIZE, "N", "most points in a dataset (1000000)", 2,
          SIZE_MAX / 64, &max_n},
         {"max-grid-points", "GDLAB_MAX_GRID_POINTS", OPT_SIZE, "N",
@@ -237,8 +244,13 @@ int main(int argc, char **argv)
         .bind = bind,
         .port = (uint16_t)port,
         .threads = (unsigned)threads,
-        .cors_origin = cors && *cors ? cors : NULL,
-        .web_root = web_root && *web_root ? web_root : default_web_root(web_buf, sizeof(web_buf)),
+        .cors_origin = cors && *cors && strcmp(cors, "off") != 0 ? cors : NULL,
+        .web_root = web_root && *web_root
+                        ? web_root
+                        : default_root(GDLAB_SOURCE_WEB_ROOT, "web", web_buf, sizeof(web_buf)),
+        .docs_root = docs_root && *docs_root
+                         ? docs_root
+                         : default_root(GDLAB_SOURCE_DOCS_ROOT, "docs", docs_buf, sizeof(docs_buf)),
         .access_log = access_log,
         .shutdown_grace = (unsigned)grace,
         .response_cache = (size_t)cache,

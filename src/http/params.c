@@ -550,6 +550,18 @@ static void raw_free(struct raw_params *raw)
         free(raw->v[id].list);
 }
 
+static int validate_format(struct raw_params *raw, struct api_params *p, struct http_problem *err)
+{
+    if (!((raw->given >> P_FORMAT) & 1u))
+        return 0;
+    static const char *const names[] = {"json", "csv"};
+    int k = 0;
+    if (check_word(P_FORMAT, raw->v[P_FORMAT].word, names, 2, "json, csv", &k, err))
+        return -1;
+    p->csv = k == 1;
+    return 0;
+}
+
 static int validate(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
                     struct http_problem *err)
 {
@@ -561,6 +573,8 @@ static int validate(struct raw_params *raw, struct api_params *p, const struct a
     if ((p->groups & PG_POINT) && validate_point(raw, p, err))
         return -1;
     if ((p->groups & PG_TRAIN) && validate_train(raw, p, lim, err))
+        return -1;
+    if ((p->groups & PG_FORMAT) && validate_format(raw, p, err))
         return -1;
     return 0;
 }

@@ -17,7 +17,8 @@ enum param_group {
     PG_DATA = 1u << 0,  /* the dataset: every endpoint */
     PG_GRID = 1u << 1,  /* a (b, w) grid: /surface, /cross-section */
     PG_POINT = 1u << 2, /* a point on the grid: /cross-section */
-    PG_TRAIN = 1u << 3  /* gradient descent: /train */
+    PG_TRAIN = 1u << 3, /* gradient descent: /train */
+    PG_FORMAT = 1u << 4 /* a choice of JSON or CSV: /dataset, /train */
 };
 
 /* ROW(id, name, kind, group): kinds are NUM (finite double), INT (integral number), BOOL, WORD
@@ -51,7 +52,8 @@ enum param_group {
     ROW(W0, "w0", NUM, PG_TRAIN)                                                                   \
     ROW(OPTIMIZER, "optimizer", WORD, PG_TRAIN)                                                    \
     ROW(HISTORY, "history", INT, PG_TRAIN)                                                         \
-    ROW(TOL, "tol", NUM, PG_TRAIN)
+    ROW(TOL, "tol", NUM, PG_TRAIN)                                                                 \
+    ROW(FORMAT, "format", WORD, PG_FORMAT)
 
 enum param_id {
 #define PARAM_ENUM(id, name, kind, group) P_##id,
@@ -94,6 +96,7 @@ struct api_params {
     double b0, w0;
     size_t history;
     double tol;
+    bool csv; /* format=csv: the representation, not a parameter of the answer (not echoed) */
 };
 
 /* One key=value pair of a query string, as the server decoded it; value may be NULL. */

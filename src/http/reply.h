@@ -2,6 +2,7 @@
 #ifndef GDLAB_HTTP_REPLY_H
 #define GDLAB_HTTP_REPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct reply {
     const char *vary;          /* NULL: none */
     char etag[48];             /* "": none */
     char last_modified[40];    /* "": none */
+    bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
 };
 
 /* An empty reply: status 0, no body, fd -1. */

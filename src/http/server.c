@@ -24,10 +24,16 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "compress.h"
+#include "csv.h"
+#include "docs.h"
 #include "endpoints.h"
+#include "etag.h"
 #include "gdlab/gdlab.h"
 #include "json_writer.h"
+#include "metrics.h"
 #include "offload.h"
+#include "openapi_doc.h"
 #include "reply.h"
 #include "response_cache.h"
 #include "static_files.h"
@@ -37,6 +43,14 @@
 #define CONNECTION_TIMEOUT_S 60
 #define STATIC_CACHE_CONTROL "public, max-age=300"
 #define INDEX_CACHE_CONTROL "no-cache"
+/* Answers are functions of their parameters and the server version (both in the ETag), so shared
+ * caches may keep them; an hour bounds how long an upgraded server's old answers live on. */
+#define API_CACHE_CONTROL "public, max-age=3600"
+/* The document and the explorer page change with the server: always revalidate (ETag). */
+#define DOC_CACHE_CONTROL "public, no-cache"
+#define DOCS_ASSET_CACHE_CONTROL "public, max-age=86400"
+#define CORS_ALLOW_HEADERS "Content-Type, If-None-Match"
+#define CORS_EXPOSE_HEADERS "ETag, Content-Encoding"
 /* A request estimated to take longer than this (ns) is computed on an offload pool. */
 #define OFFLOAD_MIN_COST 1e6
 /* The nice value of the pool for long requests while the server is busy with others: busy means
@@ -74,6 +88,9 @@ struct server {
     atomic_uint_fast32_t window_requests;
     struct response_cache *cache; /* NULL: none */
     struct access_log *log;       /* NULL: no access log */
+    struct static_root docs;      /* swagger-ui-dist for /docs/ */
+    struct metrics metrics;
+    atomic_bool stopping; /* SIGINT/SIGTERM came: /ready answers 503 */
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
@@ -98,6 +115,8 @@ struct request {
     struct api_params params;
     struct jw key; /* its cache key, when keyed */
     bool keyed;
+    bool gzip_ok;        /* the client accepts gzip */
+    char etag[ETAG_MAX]; /* of a computing request's answer */
     bool deferred;
     bool job_done;
     struct reply job_reply;
@@ -117,6 +136,11 @@ static void handle_health(struct server *s, struct request *req, struct reply *r
 static void handle_api(struct server *s, struct request *req, struct reply *r);
 static void handle_static(struct server *s, struct request *req, struct reply *r);
 static void handle_problem_type(struct server *s, struct request *req, struct reply *r);
+static void handle_ready(struct server *s, struct request *req, struct reply *r);
+static void handle_metrics(struct server *s, struct request *req, struct reply *r);
+static void handle_openapi(struct server *s, struct request *req, struct reply *r);
+static void handle_docs(struct server *s, struct request *req, struct reply *r);
+static void handle_docs_asset(struct server *s, struct request *req, struct reply *r);
 
 #define GET_ONLY (M_GET | M_HEAD | M_OPTIONS)
 #define GET_POST (M_GET | M_HEAD | M_POST | M_OPTIONS)
@@ -128,15 +152,29 @@ static const struct route routes[] = {
      "this index (JSON), or the web page for browsers"},
     {"/health", false, GET_ONLY, ALLOW_GET, handle_health, NULL, 0, GD_SCALER_NONE,
      "liveness: {\"status\": \"ok\"}"},
-    {"/dataset", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_dataset, PG_DATA,
-     GD_SCALER_NONE, "the synthetic dataset, its split, scaler, statistics and optimum"},
+    {"/ready", false, GET_ONLY, ALLOW_GET, handle_ready, NULL, 0, GD_SCALER_NONE,
+     "readiness: 503 once the server is shutting down"},
+    {"/metrics", false, GET_ONLY, ALLOW_GET, handle_metrics, NULL, 0, GD_SCALER_NONE,
+     "Prometheus metrics: requests by route and status, latency, in flight, bytes sent"},
+    {"/openapi.json", false, GET_ONLY, ALLOW_GET, handle_openapi, NULL, 0, GD_SCALER_NONE,
+     "this API's OpenAPI 3.1 document, as JSON"},
+    {"/openapi.yaml", false, GET_ONLY, ALLOW_GET, handle_openapi, NULL, 0, GD_SCALER_NONE,
+     "this API's OpenAPI 3.1 document, as YAML"},
+    {"/docs", false, GET_ONLY, ALLOW_GET, handle_docs, NULL, 0, GD_SCALER_NONE,
+     "the interactive API explorer (Swagger UI)"},
+    {"/docs/", true, GET_ONLY, ALLOW_GET, handle_docs_asset, NULL, 0, GD_SCALER_NONE,
+     "files of the API explorer"},
+    {"/dataset", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_dataset, PG_DATA | PG_FORMAT,
+     GD_SCALER_NONE,
+     "the synthetic dataset, its split, scaler, statistics and optimum (JSON or CSV)"},
     {"/surface", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_surface, PG_DATA | PG_GRID,
      GD_SCALER_NONE, "the MSE loss over a (b, w) grid: rows are w, columns b"},
     {"/cross-section", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_cross_section,
      PG_DATA | PG_GRID | PG_POINT, GD_SCALER_NONE,
      "loss curves through a point with b or w fixed; analytic and geometric gradients"},
-    {"/train", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_train, PG_DATA | PG_TRAIN,
-     GD_SCALER_NONE, "batch gradient descent for one or several learning rates, and why"},
+    {"/train", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_train,
+     PG_DATA | PG_TRAIN | PG_FORMAT, GD_SCALER_NONE,
+     "batch gradient descent for one or several learning rates, and why (JSON, or CSV histories)"},
     {"/scale", false, GET_POST, ALLOW_GET_POST, handle_api, endpoint_scale, PG_DATA,
      GD_SCALER_STANDARD, "feature scaling and its effect on conditioning and learning rates"},
     {"/static/", true, GET_ONLY, ALLOW_GET, handle_static, NULL, 0, GD_SCALER_NONE,
@@ -145,6 +183,7 @@ static const struct route routes[] = {
      "what each error type means (the type URIs of problem documents)"},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(N_ROUTES <= METRICS_MAX_ROUTES, "every route gets its own metrics row");
 
 static const struct route *find_route(const char *url)
 {
@@ -279,6 +318,21 @@ static void handle_index(struct server *s, struct request *req, struct reply *r)
     jw_array_end(&w);
     jw_object_end(&w);
     reply_json(r, &w);
+    if (r->status != 200)
+        return;
+    /* the index changes only with the server: a tag of its bytes lets clients revalidate */
+    struct etag_hasher h;
+    etag_init(&h);
+    etag_update(&h, r->body, r->len);
+    etag_final(&h, "", r->etag);
+    r->cache_control = INDEX_CACHE_CONTROL;
+    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+    if (etag_matches(inm, r->etag)) {
+        free(r->body);
+        r->body = NULL;
+        r->len = 0;
+        r->status = 304;
+    }
 }
 
 static void handle_health(struct server *s, struct request *req, struct reply *r)
@@ -324,6 +378,97 @@ static void handle_problem_type(struct server *s, struct request *req, struct re
     reply_json(r, &w);
 }
 
+/* ---- readiness, metrics, the OpenAPI document and its explorer ----------------------------- */
+
+static const char *if_none_match(const struct request *req)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+}
+
+/* A copy of bytes that never change while the server runs, with their ETag: 304 when the client
+ * has them already. */
+static void reply_bytes(struct reply *r, const struct request *req, const void *data, size_t len,
+                        const char *content_type, const char *etag, const char *cache_control)
+{
+    snprintf(r->etag, sizeof(r->etag), "%s", etag);
+    r->cache_control = cache_control;
+    r->content_type = content_type;
+    if (etag_matches(if_none_match(req), r->etag)) {
+        r->status = 304;
+        return;
+    }
+    r->body = malloc(len ? len : 1);
+    if (!r->body) {
+        reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory");
+        return;
+    }
+    memcpy(r->body, data, len);
+    r->len = len;
+    r->status = 200;
+}
+
+static void handle_ready(struct server *s, struct request *req, struct reply *r)
+{
+    bool stopping = atomic_load(&s->stopping);
+    const char *body = stopping ? "{\"status\":\"shutting_down\"}" : "{\"status\":\"ready\"}";
+    r->body = strdup(body);
+    if (!r->body) {
+        reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory");
+        return;
+    }
+    r->len = strlen(body);
+    r->status = stopping ? 503 : 200;
+    r->content_type = "application/json";
+    r->cache_control = "no-store";
+}
+
+static void handle_metrics(struct server *s, struct request *req, struct reply *r)
+{
+    r->body = metrics_render(&s->metrics, atomic_load(&s->in_flight), GDLAB_VERSION, &r->len);
+    if (!r->body) {
+        reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory writing the metrics");
+        return;
+    }
+    r->status = 200;
+    r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r->cache_control = "no-store";
+}
+
+static void handle_openapi(struct server *s, struct request *req, struct reply *r)
+{
+    (void)s;
+    if (strcmp(req->url, "/openapi.yaml") == 0)
+        reply_bytes(r, req, gd_openapi_yaml, gd_openapi_yaml_len, "application/yaml",
+                    gd_openapi_yaml_etag, DOC_CACHE_CONTROL);
+    else
+        reply_bytes(r, req, gd_openapi_json, gd_openapi_json_len, "application/json",
+                    gd_openapi_json_etag, DOC_CACHE_CONTROL);
+}
+
+static void handle_docs(struct server *s, struct request *req, struct reply *r)
+{
+    (void)s;
+    struct etag_hasher h;
+    char etag[ETAG_MAX];
+    etag_init(&h);
+    etag_update_str(&h, GDLAB_VERSION);
+    etag_update(&h, docs_page_html, docs_page_html_len);
+    etag_final(&h, "", etag);
+    reply_bytes(r, req, docs_page_html, docs_page_html_len, "text/html; charset=utf-8", etag,
+                DOC_CACHE_CONTROL);
+}
+
+static void handle_docs_asset(struct server *s, struct request *req, struct reply *r)
+{
+    const char *name = req->url + strlen("/docs/");
+    if (!docs_asset_allowed(name)) {
+        reply_error(r, req, HTTP_E_NOT_FOUND, NULL,
+                    "no such file of the API explorer; the explorer is at /docs");
+        return;
+    }
+    static_serve(&s->docs, name, if_none_match(req), DOCS_ASSET_CACHE_CONTROL, req->url, r);
+}
+
 /* ---- the computing endpoints ------------------------------------------------------------ */
 
 struct query_args {
@@ -353,6 +498,7 @@ static bool api_cache_key(struct jw *key, const struct route *rt, const struct a
     jw_key_string(key, "path", rt->path);
     jw_key_uint(key, "given", p->given);
     params_write(key, p);
+    jw_key_bool(key, "csv", p->csv);
     jw_object_end(key);
     if (!key->oom)
         return true;
@@ -360,14 +506,16 @@ static bool api_cache_key(struct jw *key, const struct route *rt, const struct a
     return false;
 }
 
-/* The cache key of a GET as it came: the endpoint and the query's pairs in order. A repeated
- * query is answered without even parsing its parameters; a different spelling of the same
- * parameters computes once more and is kept under its own key. */
-static bool query_cache_key(struct jw *key, const struct route *rt, const struct query_args *q)
+/* The cache key of a GET as it came: the endpoint, the representation Accept asked for, and the
+ * query's pairs in order. A repeated query is answered without even parsing its parameters; a
+ * different spelling of the same parameters computes once more and is kept under its own key. */
+static bool query_cache_key(struct jw *key, const struct route *rt, bool accept_csv,
+                            const struct query_args *q)
 {
     jw_init(key, 256);
     jw_array_begin(key);
     jw_string(key, rt->path);
+    jw_bool(key, accept_csv);
     for (size_t i = 0; i < q->count; i++) {
         jw_string(key, q->args[i].key);
         if (q->args[i].value)
@@ -382,14 +530,125 @@ static bool query_cache_key(struct jw *key, const struct route *rt, const struct
     return false;
 }
 
-/* A cached answer for key into r; false when there is none. */
-static bool reply_cached(struct server *s, const struct jw *key, struct reply *r)
+/* Parameters whose defaults depend on the data: whether they were given is part of the state. */
+#define DATA_DEFAULTS                                                                              \
+    ((UINT64_C(1) << P_B_MIN) | (UINT64_C(1) << P_B_MAX) | (UINT64_C(1) << P_W_MIN) |              \
+     (UINT64_C(1) << P_W_MAX) | (UINT64_C(1) << P_B) | (UINT64_C(1) << P_W) |                      \
+     (UINT64_C(1) << P_B0) | (UINT64_C(1) << P_W0))
+
+/* The strong ETag of a computing answer, from the server version, the endpoint, the
+ * representation and the canonical parameters (the typed values as "params" echoes them, plus
+ * which data-dependent defaults were left to the server): the same parameters however spelled, by
+ * GET or by POST, share it, and it is known before anything is computed. */
+static bool api_etag(const struct route *rt, const struct api_params *p, char *out)
 {
-    r->body = response_cache_get(s->cache, key->buf, key->len, &r->len);
-    if (!r->body)
+    struct jw w;
+    jw_init(&w, 1024);
+    jw_object_begin(&w);
+    params_write(&w, p);
+    jw_object_end(&w);
+    if (w.oom) {
+        jw_free(&w);
+        out[0] = '\0';
         return false;
+    }
+    struct etag_hasher h;
+    uint64_t defaults = p->given & DATA_DEFAULTS;
+    etag_init(&h);
+    etag_update_str(&h, GDLAB_VERSION);
+    etag_update_str(&h, rt->path);
+    etag_update(&h, &defaults, sizeof(defaults));
+    etag_update(&h, p->csv ? "csv" : "json", p->csv ? 3 : 4);
+    etag_update(&h, w.buf, w.len);
+    etag_final(&h, "", out);
+    jw_free(&w);
+    return true;
+}
+
+/* If-None-Match names etag or its gzip variant: *matched is the one it named. */
+static bool etag_or_gzip_matches(const char *inm, const char *etag, char *matched)
+{
+    char gz[ETAG_MAX];
+    snprintf(gz, sizeof(gz), "%s", etag);
+    etag_add_suffix(gz, "-gz");
+    if (etag_matches(inm, gz)) {
+        memcpy(matched, gz, sizeof(gz));
+        return true;
+    }
+    if (!etag_matches(inm, etag))
+        return false;
+    memmove(matched, etag, strlen(etag) + 1); /* matched may be etag itself */
+    return true;
+}
+
+/* The headers of every computing answer: it may be cached, and /dataset and /train vary with
+ * Accept (JSON or CSV). */
+static void api_headers(struct reply *r, const struct route *rt)
+{
+    r->cache_control = API_CACHE_CONTROL;
+    r->vary = (rt->groups & PG_FORMAT) ? "Accept" : NULL;
+}
+
+/* gzip a body in memory when it gains; a strong ETag then names the gzip variant. */
+static void reply_gzip(struct reply *r)
+{
+    if (r->gzipped || r->fd >= 0 || !r->body || r->len < GZIP_MIN_BYTES ||
+        !gzip_compressible(r->content_type))
+        return;
+    size_t len;
+    char *z = gzip_compress(r->body, r->len, &len);
+    if (!z)
+        return;
+    free(r->body);
+    r->body = z;
+    r->len = len;
+    r->gzipped = true;
+    if (r->etag[0])
+        etag_add_suffix(r->etag, "-gz");
+}
+
+/* A cache entry: the answer's ETag (ETAG_MAX bytes, NUL-padded), one byte saying CSV, the body. */
+#define CACHE_HEAD (ETAG_MAX + 1)
+
+static void cache_put(struct server *s, const struct jw *key, const struct reply *r, bool csv)
+{
+    if (CACHE_HEAD + r->len > RESPONSE_CACHE_MAX_BODY)
+        return;
+    char *v = calloc(1, CACHE_HEAD + r->len);
+    if (!v)
+        return;
+    memcpy(v, r->etag, strlen(r->etag));
+    v[ETAG_MAX] = csv;
+    memcpy(v + CACHE_HEAD, r->body, r->len);
+    response_cache_put(s->cache, key->buf, key->len, v, CACHE_HEAD + r->len);
+    free(v);
+}
+
+/* A cached answer for key into r (304 when If-None-Match names it); false when there is none. */
+static bool reply_cached(struct server *s, const struct route *rt, const struct jw *key,
+                         const char *inm, struct reply *r)
+{
+    size_t len;
+    char *v = response_cache_get(s->cache, key->buf, key->len, &len);
+    if (!v)
+        return false;
+    if (len < CACHE_HEAD) {
+        free(v);
+        return false;
+    }
+    api_headers(r, rt);
+    memcpy(r->etag, v, ETAG_MAX);
+    r->etag[ETAG_MAX - 1] = '\0';
+    if (inm && etag_or_gzip_matches(inm, r->etag, r->etag)) {
+        free(v);
+        r->status = 304;
+        return true;
+    }
+    r->content_type = v[ETAG_MAX] ? CSV_CONTENT_TYPE : "application/json";
+    memmove(v, v + CACHE_HEAD, len - CACHE_HEAD);
+    r->body = v;
+    r->len = len - CACHE_HEAD;
     r->status = 200;
-    r->content_type = "application/json";
     return true;
 }
 
@@ -407,9 +666,11 @@ static double api_cost(const struct route *rt, const struct api_params *p)
     return cost;
 }
 
-/* Compute an answer into r, keep it in the cache under key (when given), and release both. */
+/* Compute an answer into r, keep it in the cache under key (when given), gzip it when the client
+ * takes gzip (here, so that a long answer is compressed on the offload pool), and release both. */
 static void compute_api(struct server *s, const struct route *rt, struct api_params *params,
-                        struct jw *key, const char *url, struct reply *r)
+                        struct jw *key, const char *etag, bool gzip_ok, const char *url,
+                        struct reply *r)
 {
     struct http_problem err;
     struct jw w;
@@ -419,8 +680,16 @@ static void compute_api(struct server *s, const struct route *rt, struct api_par
         reply_problem(r, &err, url);
     } else {
         reply_json(r, &w);
-        if (key && r->status == 200)
-            response_cache_put(s->cache, key->buf, key->len, r->body, r->len);
+        if (r->status == 200) {
+            if (params->csv)
+                r->content_type = CSV_CONTENT_TYPE;
+            api_headers(r, rt);
+            snprintf(r->etag, sizeof(r->etag), "%s", etag);
+            if (key)
+                cache_put(s, key, r, params->csv);
+            if (gzip_ok)
+                reply_gzip(r);
+        }
     }
     if (key)
         jw_free(key);
@@ -433,8 +702,8 @@ static void run_api_job(struct offload_job *job)
 {
     struct request *req = (struct request *)((char *)job - offsetof(struct request, job));
     reply_init(&req->job_reply);
-    compute_api(req->server, req->route, &req->params, req->keyed ? &req->key : NULL, req->url,
-                &req->job_reply);
+    compute_api(req->server, req->route, &req->params, req->keyed ? &req->key : NULL, req->etag,
+                req->gzip_ok, req->url, &req->job_reply);
     req->job_done = true;
     MHD_resume_connection(req->conn);
 }
@@ -471,11 +740,17 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
                     "too many query parameters (more than 64)");
         return;
     }
+    const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept");
+    bool accept_csv = (rt->groups & PG_FORMAT) && accept &&
+                      accept_q(accept, "text", "csv") > accept_q(accept, "application", "json");
+    const char *inm = req->method == M_POST ? NULL : if_none_match(req);
+    req->gzip_ok =
+        gzip_accepted(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept-Encoding"));
     /* A GET is looked up by its query as given; a POST (without inline data, whose key would be
      * as large as the data) by its parsed, canonical parameters. */
     struct jw key;
-    bool keyed = s->cache && req->method != M_POST && query_cache_key(&key, rt, &q);
-    if (keyed && reply_cached(s, &key, r)) {
+    bool keyed = s->cache && req->method != M_POST && query_cache_key(&key, rt, accept_csv, &q);
+    if (keyed && reply_cached(s, rt, &key, inm, r)) {
         jw_free(&key);
         return;
     }
@@ -502,10 +777,21 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     /* the body is parsed; drop it before the answer is computed */
     free(req->body);
     req->body = NULL;
+    if (!param_given(&params, P_FORMAT))
+        params.csv = accept_csv;
+    /* the client's copy is current: nothing to compute */
+    if (api_etag(rt, &params, req->etag) && inm && etag_or_gzip_matches(inm, req->etag, r->etag)) {
+        api_headers(r, rt);
+        r->status = 304;
+        if (keyed)
+            jw_free(&key);
+        params_free(&params);
+        return;
+    }
 
     if (!keyed && s->cache && !params.x) {
         keyed = api_cache_key(&key, rt, &params);
-        if (keyed && reply_cached(s, &key, r)) {
+        if (keyed && reply_cached(s, rt, &key, NULL, r)) {
             jw_free(&key);
             params_free(&params);
             return;
@@ -531,7 +817,7 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         MHD_resume_connection(req->conn);
         req->deferred = false;
     }
-    compute_api(s, rt, &params, keyed ? &key : NULL, req->url, r);
+    compute_api(s, rt, &params, keyed ? &key : NULL, req->etag, req->gzip_ok, req->url, r);
 }
 
 /* ---- libmicrohttpd glue --------------------------------------------------------------- */
@@ -540,6 +826,13 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
 static enum MHD_Result send_reply(struct server *s, struct request *req, struct reply *r)
 {
     struct MHD_Response *resp;
+    /* a cached or small answer not compressed yet (long ones were, on the offload pool) */
+    if (r->status == 200 && !r->gzipped && r->fd < 0 && r->len >= GZIP_MIN_BYTES &&
+        gzip_accepted(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept-Encoding")))
+        reply_gzip(r);
+    /* the body (or, for 304, the one the client holds) could differ with Accept-Encoding */
+    bool varies = r->fd < 0 && ((r->status == 200 && gzip_compressible(r->content_type)) ||
+                                (r->status == 304 && r->etag[0]));
     if (r->fd >= 0) {
         resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
         req->bytes = r->fd_size;
@@ -561,6 +854,10 @@ static enum MHD_Result send_reply(struct server *s, struct request *req, struct 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
     if (r->vary)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, r->vary);
+    if (varies)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (r->gzipped)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->last_modified[0])
@@ -572,8 +869,10 @@ static enum MHD_Result send_reply(struct server *s, struct request *req, struct 
             MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Origin");
         if (req->method == M_OPTIONS && r->allow) {
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, r->allow);
-            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
             MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+        } else {
+            MHD_add_response_header(resp, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
         }
     }
     req->status = r->status;
@@ -765,6 +1064,8 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
         if (n > 0)
             access_log_line(s->log, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
+    metrics_observe(&s->metrics, req->route ? (size_t)(req->route - routes) : N_ROUTES,
+                    req->answered ? req->status : 0, req->bytes, now_ns() - req->start_ns);
     free(req->body);
     free(req);
     atomic_fetch_sub(&s->in_flight, 1);
@@ -821,6 +1122,11 @@ int server_run(const struct server_config *cfg)
     atomic_init(&s.in_flight, 0);
     atomic_init(&s.window_start_ns, 0);
     atomic_init(&s.window_requests, 0);
+    atomic_init(&s.stopping, false);
+    const char *route_names[N_ROUTES];
+    for (size_t i = 0; i < N_ROUTES; i++)
+        route_names[i] = routes[i].path;
+    metrics_init(&s.metrics, route_names, N_ROUTES);
     struct sockaddr_storage addr;
     if (make_address(cfg->bind, cfg->port, &addr) != 0) {
         fprintf(stderr, "gdlab: --bind %s is not an IPv4 or IPv6 address\n", cfg->bind);
@@ -829,6 +1135,9 @@ int server_run(const struct server_config *cfg)
     if (static_root_open(&s.web, cfg->web_root) != 0)
         fprintf(stderr, "gdlab: web root %s is not a directory; / answers JSON only\n",
                 cfg->web_root);
+    if (static_root_open(&s.docs, cfg->docs_root) != 0)
+        fprintf(stderr, "gdlab: docs root %s is not a directory; /docs has no explorer files\n",
+                cfg->docs_root);
 
     /* SIGINT and SIGTERM are taken by sigwait below, so every thread started from here on must
      * leave them blocked. */
@@ -869,6 +1178,7 @@ int server_run(const struct server_config *cfg)
         response_cache_free(s.cache);
         access_log_free(s.log);
         static_root_close(&s.web);
+        static_root_close(&s.docs);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -880,6 +1190,7 @@ int server_run(const struct server_config *cfg)
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
+    atomic_store(&s.stopping, true);
     fprintf(stderr, "gdlab: %s: no new connections; finishing requests in flight\n",
             strsignal(sig));
     MHD_socket listen_fd = MHD_quiesce_daemon(d);
@@ -898,6 +1209,7 @@ int server_run(const struct server_config *cfg)
     access_log_free(s.log); /* after the daemon: its threads write the last lines */
     response_cache_free(s.cache);
     static_root_close(&s.web);
+    static_root_close(&s.docs);
     if (left > 0)
         fprintf(stderr, "gdlab: stopped with %ld requests unfinished after %u s\n", left,
                 cfg->shutdown_grace);

@@ -13,8 +13,9 @@ struct server_config {
     const char *bind;        /* IPv4 or IPv6 address; 127.0.0.1 */
     uint16_t port;           /* 8080; 0 lets the system choose (the chosen port is logged) */
     unsigned threads;        /* worker threads; the CPUs this process may run on */
-    const char *cors_origin; /* Access-Control-Allow-Origin, NULL for none */
+    const char *cors_origin; /* Access-Control-Allow-Origin ("*" by default), NULL for none */
     const char *web_root;    /* directory of the web front-end */
+    const char *docs_root;   /* directory of swagger-ui-dist, for /docs */
     bool access_log;         /* one line per request on stderr */
     unsigned shutdown_grace; /* seconds in-flight requests get after SIGINT/SIGTERM */
     size_t response_cache;   /* small answers kept for repeated requests; 0: none */

@@ -146,7 +146,8 @@ class ContractTest(unittest.TestCase):
         for p in ["/", "/health", "/dataset", "/surface", "/cross-section", "/train", "/scale"]:
             self.assertIn(p, paths)
         train = next(e for e in idx.json["endpoints"] if e["path"] == "/train")
-        self.assertEqual(sorted(train["params"]), sorted(PARAMS["/train"] + ["x", "y"]))
+        # format (json or csv) picks the representation and is not echoed in params
+        self.assertEqual(sorted(train["params"]), sorted(PARAMS["/train"] + ["x", "y", "format"]))
         self.assertEqual(train["methods"], ["GET", "POST"])
 
     def test_head_and_options(self):
@@ -266,7 +267,9 @@ class CorsTest(unittest.TestCase):
             self.assertEqual(pre.status, 204)
             self.assertIn("POST", pre.headers["access-control-allow-methods"])
             self.assertIn("Content-Type", pre.headers["access-control-allow-headers"])
-        with Server() as s:
+        with Server() as s:  # issue 4: browser front-ends are allowed by default
+            self.assertEqual(s.get("/health").headers["access-control-allow-origin"], "*")
+        with Server("--cors-origin", "off") as s:
             self.assertNotIn("access-control-allow-origin", s.get("/health").headers)
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -31,6 +32,8 @@ METHODS = ("get", "head", "post", "options", "put", "delete", "patch", "trace")
 def _scalar_ok(v, types, minimum):
     if isinstance(v, bool):
         return "boolean" in types
+    if isinstance(v, str):
+        return "string" in types
     if isinstance(v, int):
         ok = "integer" in types or "number" in types
     elif isinstance(v, float):
@@ -240,7 +243,9 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT_S
         while self.port is None:
             if self.proc.poll() is not None:
-                raise RuntimeError("gdlab exited at start-up:\n" + self.log_text())
+                text = self.log_text()
+                os.unlink(self.log.name)
+                raise RuntimeError("gdlab exited at start-up:\n" + text)
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError("gdlab did not start:\n" + self.log_text())
@@ -312,3 +317,42 @@ class Server:
 
     def post(self, path, body, **kw):
         return self.request("POST", path, body=body, **kw)
+
+
+class Draining:
+    """A server that got SIGTERM while a request (its body half sent) is in flight: it takes no new
+    connections but still answers on the ones it has. finish() completes that request and returns
+    its status line; the server then exits."""
+
+    def __init__(self, server):
+        self.server = server
+        self.body = b'{"n": 50}'
+
+    def __enter__(self):
+        s = self.server
+        s.get("/health")  # the kept-alive connection the tests go on using
+        self.slow = socket.create_connection(("127.0.0.1", s.port))
+        self.slow.sendall(b"POST /dataset HTTP/1.1\r\nHost: t\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                          % len(self.body) + self.body[:4])
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and s.get("/ready").status != 503:
+            time.sleep(0.05)
+        return self
+
+    def finish(self):
+        self.slow.sendall(self.body[4:])
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = self.slow.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        self.slow.close()
+        return answer.split(b"\r\n", 1)[0]
+
+    def __exit__(self, *exc):
+        if self.slow.fileno() >= 0:
+            self.slow.close()

@@ -1,0 +1,42 @@
+/* Prometheus metrics: counters bumped with relaxed atomics when a request completes, rendered in
+ * the text exposition format only when /metrics is asked for. */
+#ifndef GDLAB_HTTP_METRICS_H
+#define GDLAB_HTTP_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Labelled routes; one more row counts everything else ("other"). */
+#define METRICS_MAX_ROUTES 24
+/* 200 204 304 400 404 405 413 415 500 503, any other status, and none (the client went away). */
+#define METRICS_N_STATUS 12
+/* Latency bucket upper bounds, 100 us to 10 s; +Inf is the count. */
+#define METRICS_N_BUCKETS 14
+
+/* One route's counters. */
+struct metrics_route {
+    atomic_uint_fast64_t requests[METRICS_N_STATUS];
+    atomic_uint_fast64_t buckets[METRICS_N_BUCKETS]; /* per bucket; summed when rendered */
+    atomic_uint_fast64_t count;
+    atomic_uint_fast64_t sum_ns;
+    atomic_uint_fast64_t bytes;
+};
+
+/* All counters of a server. */
+struct metrics {
+    const char *names[METRICS_MAX_ROUTES + 1];
+    size_t n_routes; /* the "other" row is names[n_routes] */
+    struct metrics_route routes[METRICS_MAX_ROUTES + 1];
+};
+
+/* Zero the counters and label the first n (at most METRICS_MAX_ROUTES) routes; names are kept. */
+void metrics_init(struct metrics *m, const char *const *names, size_t n);
+
+/* Count one finished request of route (n_routes or more: "other"); status 0 when none was sent. */
+void metrics_observe(struct metrics *m, size_t route, unsigned status, uint64_t bytes, uint64_t ns);
+
+/* The text exposition (malloc'd, *len bytes), or NULL when out of memory. */
+char *metrics_render(struct metrics *m, long in_flight, const char *version, size_t *len);
+
+#endif
