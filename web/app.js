@@ -191,13 +191,15 @@ function drawPath(f, x, y, run, color)
     const d = polyline(pts, x, y);
     el('path', { class: 'path-halo', d }, f.plot);
     el('path', { class: 'path', d, stroke: color, 'data-lr': run.lr, 'data-status': run.status }, f.plot);
-    const dots = el('g', {}, f.plot);
-    const every = Math.max(1, Math.floor(pts.length / 60));
-    pts.forEach(([b, w], i) => {
-        if (i % every === 0 && Number.isFinite(b) && Number.isFinite(w) && Math.abs(x(b)) < 1e4 && Math.abs(y(w)) < 1e4) {
-            el('circle', { cx: x(b).toFixed(1), cy: y(w).toFixed(1), r: i === 0 ? 0 : 1.8, fill: color }, dots);
-        }
-    });
+    // A dot per step while the steps can be told apart; a long run's line speaks for itself.
+    if (pts.length <= 61) {
+        const dots = el('g', {}, f.plot);
+        pts.forEach(([b, w], i) => {
+            if (i > 0 && Number.isFinite(b) && Number.isFinite(w) && Math.abs(x(b)) < 1e4 && Math.abs(y(w)) < 1e4) {
+                el('circle', { cx: x(b).toFixed(1), cy: y(w).toFixed(1), r: 1.8, fill: color }, dots);
+            }
+        });
+    }
     const fin = run.final;
     if (Number.isFinite(fin.b) && Number.isFinite(fin.w)) {
         el('circle', { class: 'final', cx: x(fin.b), cy: y(fin.w), r: 3.5, fill: color, stroke: '#000',
