@@ -149,6 +149,19 @@ curl -fsS -o "$workdir/index.html" "$base/static/index.html" || die "/static/ind
 grep -qi '<html' "$workdir/index.html" || die "/static/index.html is not the front-end page"
 log "GET /static/index.html: the front-end page ($(wc -c <"$workdir/index.html") bytes)"
 
+# Readiness, metrics and the API explorer (swagger-ui-dist, installed by the image's build).
+ready=$(curl -fsS "$base/ready") || die "/ready did not answer 200"
+curl -fsS -o "$workdir/metrics" "$base/metrics" || die "/metrics did not answer 200"
+grep -q '^gdlab_http_requests_total{route="/train",status="200"} 2$' "$workdir/metrics" || {
+    grep '^gdlab_http_requests_total' "$workdir/metrics" >&2
+    die "/metrics does not count the two /train requests"
+}
+curl -fsS -o /dev/null "$base/docs" || die "/docs did not answer 200"
+curl -fsS -o "$workdir/bundle.js" "$base/docs/swagger-ui-bundle.js" ||
+    die "/docs/swagger-ui-bundle.js is missing: the image has no API explorer"
+log "GET /ready: $ready; /metrics counts the /train requests; /docs with its" \
+    "$(wc -c <"$workdir/bundle.js")-byte bundle"
+
 # Unprivileged inside: the server process itself, not only the image's metadata.
 pid=$(podman inspect --format '{{.State.Pid}}' "$name")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")
@@ -174,14 +187,8 @@ podman healthcheck run "$name" >/dev/null || die "the image's HEALTHCHECK report
 if podman exec -e GDLAB_PORT=1 "$name" /usr/local/bin/gdlab-healthcheck >/dev/null 2>&1; then
     die "the health check reports healthy with no server on its port"
 fi
-ready=$(curl -s -o /dev/null -w '%{http_code}' "$base/ready")
-if [ "$ready" = 200 ]; then
-    podman exec "$name" /usr/local/bin/gdlab-healthcheck /ready || die "gdlab-healthcheck /ready failed"
-    log "podman healthcheck run: healthy, and unhealthy with nothing on the port; /ready: 200"
-else
-    log "podman healthcheck run: healthy, and unhealthy with nothing on the port" \
-        "(/ready answers $ready: this server has no readiness endpoint yet)"
-fi
+podman exec "$name" /usr/local/bin/gdlab-healthcheck /ready || die "gdlab-healthcheck /ready failed"
+log "podman healthcheck run: healthy; unhealthy with nothing on the port; /ready checks too"
 
 # podman stop sends SIGTERM; gdlab must exit 0 well before the grace period ends in SIGKILL.
 grace=10
