@@ -628,8 +628,11 @@ int endpoint_scale(struct api_params *p, struct jw *w, struct http_problem *err)
     int status;
     struct gd_problem *raw = gd_problem_new(pr.data, GD_SCALER_NONE, &status);
     if (!raw) {
+        /* the raw (multiplied) feature can overflow where the scaled one did not */
+        int rc =
+            status == GD_ENONFINITE ? too_big_for_analysis(p, pr.data, err) : out_of_memory(err);
         prepared_free(&pr);
-        return out_of_memory(err);
+        return rc;
     }
     struct gd_analysis before;
     if (gd_analyze(&raw->train, &before) == GD_ENONFINITE) {
