@@ -257,8 +257,12 @@ class Server:
         return self
 
     def __exit__(self, *exc):
-        self.stop()
+        code = self.stop()
+        text = self.log_text()
         os.unlink(self.log.name)
+        # a clean stop exits 0; under the sanitizers a leak or an error makes it fail
+        if exc[0] is None and code != 0:
+            raise AssertionError("gdlab exited with %s:\n%s" % (code, text[-4000:]))
 
     def log_text(self):
         with open(self.log.name, "r", encoding="utf-8", errors="replace") as f:

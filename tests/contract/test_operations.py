@@ -278,7 +278,10 @@ class OutOfMemory(unittest.TestCase):
                 started = False
             if started:
                 break
-            s.__exit__(None, None, None)
+            try:
+                s.__exit__(None, None, None)
+            except AssertionError:
+                pass  # a server that could not even start under this cap
             s = None
         if s is None:
             self.fail("the server did not start under any cap up to 256 MiB")
