@@ -22,6 +22,7 @@ struct reply {
     char etag[48];             /* "": none */
     char last_modified[40];    /* "": none */
     bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
+    bool gzip_decided;         /* the encoding is final: do not try to compress again */
 };
 
 /* An empty reply: status 0, no body, fd -1. */

@@ -491,7 +491,8 @@ static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, con
 }
 
 /* The cache key of a request: the endpoint, which parameters were given, and all their values. */
-static bool api_cache_key(struct jw *key, const struct route *rt, const struct api_params *p)
+static bool api_cache_key(struct jw *key, const struct route *rt, const struct api_params *p,
+                          bool gzip_ok)
 {
     jw_init(key, 1024);
     jw_object_begin(key);
@@ -499,6 +500,7 @@ static bool api_cache_key(struct jw *key, const struct route *rt, const struct a
     jw_key_uint(key, "given", p->given);
     params_write(key, p);
     jw_key_bool(key, "csv", p->csv);
+    jw_key_bool(key, "gzip", gzip_ok);
     jw_object_end(key);
     if (!key->oom)
         return true;
@@ -506,16 +508,18 @@ static bool api_cache_key(struct jw *key, const struct route *rt, const struct a
     return false;
 }
 
-/* The cache key of a GET as it came: the endpoint, the representation Accept asked for, and the
- * query's pairs in order. A repeated query is answered without even parsing its parameters; a
- * different spelling of the same parameters computes once more and is kept under its own key. */
-static bool query_cache_key(struct jw *key, const struct route *rt, bool accept_csv,
+/* The cache key of a GET as it came: the endpoint, the representation Accept asked for, whether
+ * the client takes gzip (the entry holds the body as sent), and the query's pairs in order. A
+ * repeated query is answered without even parsing its parameters; a different spelling of the same
+ * parameters computes once more and is kept under its own key. */
+static bool query_cache_key(struct jw *key, const struct route *rt, bool accept_csv, bool gzip_ok,
                             const struct query_args *q)
 {
     jw_init(key, 256);
     jw_array_begin(key);
     jw_string(key, rt->path);
     jw_bool(key, accept_csv);
+    jw_bool(key, gzip_ok);
     for (size_t i = 0; i < q->count; i++) {
         jw_string(key, q->args[i].key);
         if (q->args[i].value)
@@ -592,9 +596,10 @@ static void api_headers(struct reply *r, const struct route *rt)
 /* gzip a body in memory when it gains; a strong ETag then names the gzip variant. */
 static void reply_gzip(struct reply *r)
 {
-    if (r->gzipped || r->fd >= 0 || !r->body || r->len < GZIP_MIN_BYTES ||
+    if (r->gzip_decided || r->fd >= 0 || !r->body || r->len < GZIP_MIN_BYTES ||
         !gzip_compressible(r->content_type))
         return;
+    r->gzip_decided = true;
     size_t len;
     char *z = gzip_compress(r->body, r->len, &len);
     if (!z)
@@ -607,8 +612,9 @@ static void reply_gzip(struct reply *r)
         etag_add_suffix(r->etag, "-gz");
 }
 
-/* A cache entry: the answer's ETag (ETAG_MAX bytes, NUL-padded), one byte saying CSV, the body. */
-#define CACHE_HEAD (ETAG_MAX + 1)
+/* A cache entry: the answer's ETag (ETAG_MAX bytes, NUL-padded), one byte saying CSV and one
+ * saying gzip, then the body as sent. */
+#define CACHE_HEAD (ETAG_MAX + 2)
 
 static void cache_put(struct server *s, const struct jw *key, const struct reply *r, bool csv)
 {
@@ -619,6 +625,7 @@ static void cache_put(struct server *s, const struct jw *key, const struct reply
         return;
     memcpy(v, r->etag, strlen(r->etag));
     v[ETAG_MAX] = csv;
+    v[ETAG_MAX + 1] = r->gzipped;
     memcpy(v + CACHE_HEAD, r->body, r->len);
     response_cache_put(s->cache, key->buf, key->len, v, CACHE_HEAD + r->len);
     free(v);
@@ -645,6 +652,8 @@ static bool reply_cached(struct server *s, const struct route *rt, const struct 
         return true;
     }
     r->content_type = v[ETAG_MAX] ? CSV_CONTENT_TYPE : "application/json";
+    r->gzipped = v[ETAG_MAX + 1];
+    r->gzip_decided = true; /* the entry holds the body as it was sent */
     memmove(v, v + CACHE_HEAD, len - CACHE_HEAD);
     r->body = v;
     r->len = len - CACHE_HEAD;
@@ -685,10 +694,11 @@ static void compute_api(struct server *s, const struct route *rt, struct api_par
                 r->content_type = CSV_CONTENT_TYPE;
             api_headers(r, rt);
             snprintf(r->etag, sizeof(r->etag), "%s", etag);
-            if (key)
-                cache_put(s, key, r, params->csv);
             if (gzip_ok)
                 reply_gzip(r);
+            r->gzip_decided = true;
+            if (key)
+                cache_put(s, key, r, params->csv);
         }
     }
     if (key)
@@ -749,7 +759,8 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     /* A GET is looked up by its query as given; a POST (without inline data, whose key would be
      * as large as the data) by its parsed, canonical parameters. */
     struct jw key;
-    bool keyed = s->cache && req->method != M_POST && query_cache_key(&key, rt, accept_csv, &q);
+    bool keyed = s->cache && req->method != M_POST &&
+                 query_cache_key(&key, rt, accept_csv, req->gzip_ok, &q);
     if (keyed && reply_cached(s, rt, &key, inm, r)) {
         jw_free(&key);
         return;
@@ -790,7 +801,7 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     }
 
     if (!keyed && s->cache && !params.x) {
-        keyed = api_cache_key(&key, rt, &params);
+        keyed = api_cache_key(&key, rt, &params, req->gzip_ok);
         if (keyed && reply_cached(s, rt, &key, NULL, r)) {
             jw_free(&key);
             params_free(&params);
@@ -827,7 +838,7 @@ static enum MHD_Result send_reply(struct server *s, struct request *req, struct 
 {
     struct MHD_Response *resp;
     /* a cached or small answer not compressed yet (long ones were, on the offload pool) */
-    if (r->status == 200 && !r->gzipped && r->fd < 0 && r->len >= GZIP_MIN_BYTES &&
+    if (r->status == 200 && !r->gzip_decided && r->fd < 0 && r->len >= GZIP_MIN_BYTES &&
         gzip_accepted(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept-Encoding")))
         reply_gzip(r);
     /* the body (or, for 304, the one the client holds) could differ with Accept-Encoding */

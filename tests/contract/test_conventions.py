@@ -165,6 +165,17 @@ class Compression(unittest.TestCase):
                 resp = server.get("/surface", headers={"Accept-Encoding": ae})
                 self.assertEqual(resp.headers.get("content-encoding"), "gzip")
 
+    def test_cached_answers_keep_their_encoding(self):
+        """A repeated request is answered from the response cache: gzip clients get the stored
+        gzip body, identity clients the identity one, each with its own ETag."""
+        for _ in range(2):
+            plain = server.get("/dataset", query={"n": 60})
+            zipped = server.get("/dataset", query={"n": 60}, headers={"Accept-Encoding": "gzip"})
+            self.assertNotIn("content-encoding", plain.headers)
+            self.assertEqual(zipped.headers.get("content-encoding"), "gzip")
+            self.assertEqual(gzip.decompress(zipped.raw), plain.raw)
+            self.assertEqual(zipped.headers["etag"], plain.headers["etag"][:-1] + '-gz"')
+
     def test_head_gzip_length(self):
         get = server.get("/train", headers={"Accept-Encoding": "gzip"})
         head = server.request("HEAD", "/train", headers={"Accept-Encoding": "gzip"})
