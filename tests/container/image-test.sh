@@ -73,8 +73,9 @@ fi
 build_seconds=$(($(date +%s) - start))
 size=$(podman image inspect --format '{{.Size}}' "$tag")
 base_size=$(podman image inspect --format '{{.Size}}' "$BASE_IMAGE")
-log "built in ${build_seconds} s; image $((size / 1000000)) MB ($size bytes), of which the base" \
-    "$((base_size / 1000000)) MB and gdlab's layer $(((size - base_size) / 1000)) kB"
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
+log "built in ${build_seconds} s; image $(mb "$size") ($size bytes): the base $(mb "$base_size")" \
+    "and gdlab's layer $(mb $((size - base_size)))"
 
 # --- What the image declares ------------------------------------------------------------------
 user=$(podman image inspect --format '{{.Config.User}}' "$tag")
@@ -206,4 +207,4 @@ grep -q 'stopped' "$workdir/server.log" || die "gdlab did not log a clean stop"
 grep -q '^GET /train 200 ' "$workdir/server.log" || die "the access log shows no /train request"
 log "podman stop: exit code 0 after ${stop_ms} ms (grace ${grace} s)"
 
-echo "image-test.sh: PASS: image $((size / 1000000)) MB, built in ${build_seconds} s"
+echo "image-test.sh: PASS: image $(mb "$size"), built in ${build_seconds} s"
