@@ -2,6 +2,7 @@
 connections are refused, and the process exits 0 within the grace period.
 usage: test_sigterm.py GDLAB_BINARY
 
+A kept-alive connection sees /ready turn 503 after the signal (when the server has /ready).
 Twelve clients keep requests going on keep-alive connections (a new connection whenever the
 server closes one); one more has a long /train in flight when the signal arrives. A request sent
 before the signal must complete with 200. One sent after it may instead find its connection
@@ -24,6 +25,7 @@ REQUESTS = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
             b"POST /scale HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
             b"Content-Length: 20\r\n\r\n{\"x_multiplier\": 10}"]
 # Tiny learning rates never reach a fixed point: every epoch is computed, on a worker.
+READY = b"GET /ready HTTP/1.1\r\nHost: t\r\n\r\n"
 LONG = b"GET /train?epochs=10000000&lr=1e-9,2e-9,3e-9,4e-9&history=0 HTTP/1.1\r\nHost: t\r\n\r\n"
 
 
@@ -103,9 +105,21 @@ def main():
 
         lt = threading.Thread(target=long_request)
         lt.start()
+        # a keep-alive connection that asks /ready before and after the signal
+        probe = socket.create_connection((gdserver.HOST, srv.port), timeout=30)
+        probe_reader = gdserver.Reader(probe)
+        probe.sendall(READY)
+        ready_before = gdserver.read_response(probe_reader).status
         time.sleep(0.3)
         state["term_at"] = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.1)
+        try:
+            probe.sendall(READY)
+            ready_after = gdserver.read_response(probe_reader)
+        except OSError as e:
+            ready_after = e
+        probe.close()
 
         # New connections must be refused soon after the signal.
         refused_new = False
@@ -136,6 +150,11 @@ def main():
           % (tally.ok, tally.refused, len(tally.problems)))
     print("long request in flight at the signal: %r; exit status %s after %.2f s (grace %d s)"
           % (lr, code, exit_after, GRACE_S))
+    print("/ready on a kept-alive connection: %s before the signal, %r after"
+          % (ready_before, ready_after))
+    if ready_before == 200 and (not isinstance(ready_after, gdserver.Response)
+                                or ready_after.status != 503):
+        failures.append("/ready did not turn 503 after the signal: %r" % ready_after)
     if lr is None or lr.status != 200 or not lr.complete:
         failures.append("the long request in flight was not answered: %r %s"
                         % (lr, long_result.get("err", "")))
