@@ -14,8 +14,13 @@ import math
 import os
 import string
 import sys
+import tempfile
 import time
 import unittest
+
+# hypothesis keeps its files (even without an example database) out of the source tree
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      os.path.join(tempfile.gettempdir(), "gdlab-contract-hypothesis"))
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
