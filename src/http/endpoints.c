@@ -367,10 +367,7 @@ int endpoint_surface(struct api_params *p, struct jw *w, struct http_problem *er
     jw_key(w, "w");
     jw_double_array(w, wg, p->w_steps);
     jw_key(w, "loss");
-    jw_array_begin(w);
-    for (size_t i = 0; i < p->w_steps; i++)
-        jw_double_array(w, loss + i * p->b_steps, p->b_steps);
-    jw_array_end(w);
+    jw_double_matrix(w, loss, p->w_steps, p->b_steps);
     jw_key(w, "grid_min");
     jw_object_begin(w);
     jw_key_double(w, "b", min.b);

@@ -6,6 +6,7 @@
  */
 #include "json_writer.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,9 @@
 #define JW_UINT_MAX_CHARS 20
 /* How many elements ahead an indexed array prefetches its values. */
 #define JW_PREFETCH_AHEAD 16
+/* Matrices with at least this many values are formatted by two threads; below it the thread costs
+ * more than it saves. */
+#define JW_PARALLEL_MIN_VALUES (1u << 17)
 
 void jw_init(struct jw *w, size_t hint)
 {
@@ -389,4 +393,79 @@ void jw_key_bool(struct jw *w, const char *key, bool v)
 {
     jw_key(w, key);
     jw_bool(w, v);
+}
+
+/* Worst case of rows of cols doubles, each row "[...]," */
+static size_t rows_room(size_t rows, size_t cols)
+{
+    return rows * (cols * (GD_FMT_DOUBLE_MAX + 1) + 3);
+}
+
+/* Write rows [r0, r1) of v at o as "[a,b],[c,d]," and return the end. */
+static char *write_rows(char *o, const double *v, size_t r0, size_t r1, size_t cols)
+{
+    for (size_t r = r0; r < r1; r++) {
+        const double *row = v + r * cols;
+        *o++ = '[';
+        for (size_t j = 0; j < cols; j++) {
+            o += gd_fmt_double(row[j], o);
+            *o++ = ',';
+        }
+        if (cols)
+            o--;
+        *o++ = ']';
+        *o++ = ',';
+    }
+    return o;
+}
+
+/* The second half of a matrix, written by a thread of its own into its own part of the buffer. */
+struct rows_job {
+    const double *v;
+    size_t r0, r1, cols;
+    char *out;
+    char *end;
+};
+
+static void *rows_job_run(void *arg)
+{
+    struct rows_job *job = arg;
+    job->end = write_rows(job->out, job->v, job->r0, job->r1, job->cols);
+    return NULL;
+}
+
+void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
+{
+    separate(w);
+    if (cols > (SIZE_MAX / 4) / (GD_FMT_DOUBLE_MAX + 1) ||
+        rows > (SIZE_MAX / 4) / (cols * (GD_FMT_DOUBLE_MAX + 1) + 3)) {
+        w->oom = true;
+        return;
+    }
+    /* Two regions, each with the formatter's scratch room after it: the first half's rows are
+     * written in place, the second half's at the end of the first's worst case, then moved down.
+     * The gap is reserved but never touched, so it costs address space, not memory. */
+    size_t half = rows >= 2 && rows * cols >= JW_PARALLEL_MIN_VALUES ? rows / 2 : rows;
+    size_t first_room = rows_room(half, cols) + GD_FMT_DOUBLE_ROOM;
+    if (!jw_reserve(w, 2 + first_room + rows_room(rows - half, cols) + GD_FMT_DOUBLE_ROOM))
+        return;
+    char *o = w->buf + w->len;
+    *o++ = '[';
+    struct rows_job job = {v, half, rows, cols, o + first_room, NULL};
+    pthread_t thread;
+    bool threaded = half < rows && pthread_create(&thread, NULL, rows_job_run, &job) == 0;
+    o = write_rows(o, v, 0, half, cols);
+    if (half < rows) {
+        if (threaded)
+            pthread_join(thread, NULL);
+        else
+            rows_job_run(&job);
+        size_t n = (size_t)(job.end - job.out);
+        memmove(o, job.out, n);
+        o += n;
+    }
+    if (rows)
+        o--; /* the last comma */
+    *o++ = ']';
+    w->len = (size_t)(o - w->buf);
 }

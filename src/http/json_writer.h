@@ -57,6 +57,9 @@ void jw_double_array_indexed(struct jw *w, const double *v, const size_t *idx, s
 void jw_size_array(struct jw *w, const size_t *v, size_t n);
 void jw_uint64_array(struct jw *w, const uint64_t *v, size_t n);
 
+/* v[0 .. rows*cols) as an array of rows; a large matrix is formatted by two threads at once. */
+void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols);
+
 /* Shorthands for "key": value. */
 void jw_key_double(struct jw *w, const char *key, double v);
 void jw_key_uint(struct jw *w, const char *key, uint64_t v);

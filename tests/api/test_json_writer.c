@@ -341,6 +341,50 @@ START_TEST(test_writer_invalid_utf8)
 }
 END_TEST
 
+/* A matrix is the same bytes as its rows written one by one, below and above the size at which it
+ * is formatted by two threads, for even and odd row counts and after other values. */
+START_TEST(test_writer_matrix)
+{
+    static const size_t shapes[][2] = {{0, 0},     {1, 0},     {1, 1},     {2, 3},    {3, 1},
+                                       {400, 400}, {401, 333}, {2, 70000}, {70001, 2}};
+    size_t shape = (size_t)_i;
+    size_t rows = shapes[shape][0], cols = shapes[shape][1];
+    double *v = malloc((rows * cols + 1) * sizeof(*v));
+    ck_assert_ptr_nonnull(v);
+    uint64_t state = 0x5eed0000u + shape;
+    for (size_t i = 0; i < rows * cols; i++) {
+        uint64_t u = next_u64(&state);
+        v[i] = u % 97 == 0 ? NAN : from_bits(u >> 2) * (u & 1 ? 1 : -1);
+    }
+    struct jw expected, actual;
+    jw_init(&expected, 0);
+    jw_init(&actual, 0);
+    jw_array_begin(&expected);
+    jw_array_begin(&actual);
+    jw_double(&expected, 0.5);
+    jw_double(&actual, 0.5);
+    jw_array_begin(&expected);
+    for (size_t r = 0; r < rows; r++)
+        jw_double_array(&expected, v + r * cols, cols);
+    jw_array_end(&expected);
+    jw_double_matrix(&actual, v, rows, cols);
+    jw_bool(&expected, true);
+    jw_bool(&actual, true);
+    jw_array_end(&expected);
+    jw_array_end(&actual);
+    size_t len_expected, len_actual;
+    char *a = jw_take(&expected, &len_expected), *b = jw_take(&actual, &len_actual);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(len_actual, len_expected);
+    ck_assert_msg(memcmp(a, b, len_expected) == 0, "matrix %zux%zu differs from its rows", rows,
+                  cols);
+    free(a);
+    free(b);
+    free(v);
+}
+END_TEST
+
 static Suite *writer_suite(void)
 {
     Suite *s = suite_create("json_writer");
@@ -354,6 +398,7 @@ static Suite *writer_suite(void)
     TCase *writer = tcase_create("writer");
     tcase_add_test(writer, test_writer_structure);
     tcase_add_test(writer, test_writer_invalid_utf8);
+    tcase_add_loop_test(writer, test_writer_matrix, 0, 9);
     suite_add_tcase(s, writer);
     return s;
 }
