@@ -24,6 +24,10 @@
       "The POST body is not valid JSON (or repeats a key).")                                       \
     X(BODY_NOT_OBJECT, 400, "body-not-object", "JSON body is not an object",                       \
       "The POST body is valid JSON but not an object of parameters.")                              \
+    X(MALFORMED_REQUEST, 400, "malformed-request", "Malformed request framing",                    \
+      "The headers that delimit the body are ambiguous (Content-Length twice, or with "            \
+      "Transfer-Encoding), a Transfer-Encoding other than chunked, or an HTTP/1.1 request "        \
+      "without Host; the connection is closed.")                                                   \
     X(NOT_FOUND, 404, "not-found", "Not found",                                                    \
       "No endpoint or file has this path; GET / lists the endpoints.")                             \
     X(METHOD_NOT_ALLOWED, 405, "method-not-allowed", "Method not allowed",                         \

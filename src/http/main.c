@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 {
     char web_buf[PATH_MAX + 32], docs_buf[PATH_MAX + 32];
     const char *bind = "127.0.0.1", *cors = "*", *web_root = NULL, *docs_root = NULL;
-    uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64;
+    uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64, timeout = 15,
+             max_connections = 1024;
     bool access_log = true;
     struct api_limits lim;
     api_limits_default(&lim);
@@ -192,6 +193,11 @@ int main(int argc, char **argv)
          &max_lrs},
         {"shutdown-grace", "GDLAB_SHUTDOWN_GRACE", OPT_SIZE, "SECONDS",
          "time requests in flight get to finish on SIGINT/SIGTERM (30)", 0, 3600, &grace},
+        {"timeout", "GDLAB_TIMEOUT", OPT_SIZE, "SECONDS",
+         "idle or silent connections are closed after this long (15)", 1, 3600, &timeout},
+        {"max-connections", "GDLAB_MAX_CONNECTIONS", OPT_SIZE, "N",
+         "connections served at once; more wait to be accepted (1024)", 1, 1000000,
+         &max_connections},
         {"access-log", "GDLAB_ACCESS_LOG", OPT_FLAG, "on|off",
          "one line per request on stderr (on)", 0, 0, &access_log},
     };
@@ -253,6 +259,8 @@ int main(int argc, char **argv)
                          : default_root(GDLAB_SOURCE_DOCS_ROOT, "docs", docs_buf, sizeof(docs_buf)),
         .access_log = access_log,
         .shutdown_grace = (unsigned)grace,
+        .timeout = (unsigned)timeout,
+        .max_connections = (unsigned)max_connections,
         .response_cache = (size_t)cache,
         .limits = {.max_n = (size_t)max_n,
                    .max_grid_points = (size_t)max_grid,

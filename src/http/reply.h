@@ -23,6 +23,7 @@ struct reply {
     char last_modified[40];    /* "": none */
     bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
     bool gzip_decided;         /* the encoding is final: do not try to compress again */
+    bool close;                /* close the connection after it (a request whose framing is bad) */
 };
 
 /* An empty reply: status 0, no body, fd -1. */

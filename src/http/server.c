@@ -30,6 +30,7 @@
 #include "endpoints.h"
 #include "etag.h"
 #include "gdlab/gdlab.h"
+#include "head_guard.h"
 #include "json_writer.h"
 #include "metrics.h"
 #include "offload.h"
@@ -40,7 +41,6 @@
 
 #define MAX_QUERY_ARGS 64
 #define LOG_PATH_MAX 256
-#define CONNECTION_TIMEOUT_S 60
 #define STATIC_CACHE_CONTROL "public, max-age=300"
 #define INDEX_CACHE_CONTROL "no-cache"
 /* Answers are functions of their parameters and the server version (both in the ETag), so shared
@@ -869,6 +869,8 @@ static enum MHD_Result send_reply(struct server *s, struct request *req, struct 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     if (r->gzipped)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (r->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->etag[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->last_modified[0])
@@ -916,10 +918,80 @@ static bool is_json_media_type(const char *ct)
            strncasecmp(ct + len - 5, "+json", 5) == 0;
 }
 
+/* The headers that say where a request's body ends, and Host. */
+struct framing {
+    unsigned content_length;
+    unsigned transfer_encoding;
+    const char *te;
+    bool host;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->content_length++;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te = value ? value : "";
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+        f->host = true;
+    }
+    return MHD_YES;
+}
+
+/* Framing that a proxy in front of us might read differently (request smuggling; RFC 9112
+ * sections 6.1-6.3) is refused and the connection closed, before any body is read. Returns the
+ * reason, or NULL when the framing is unambiguous. */
+static const char *framing_problem(struct MHD_Connection *conn, const char *version,
+                                   unsigned method, char *buf, size_t cap)
+{
+    struct framing f = {0, 0, NULL, false};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    bool http11 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+    if (f.content_length > 1)
+        return "more than one Content-Length header: the body's length is ambiguous";
+    if (f.transfer_encoding > 1)
+        return "more than one Transfer-Encoding header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Content-Length and Transfer-Encoding: the body's length is ambiguous";
+    if (f.transfer_encoding) {
+        if (!http11)
+            return "Transfer-Encoding is not defined before HTTP/1.1";
+        const char *te = f.te;
+        size_t len = strlen(te);
+        while (len > 0 && (*te == ' ' || *te == '\t'))
+            te++, len--;
+        while (len > 0 && (te[len - 1] == ' ' || te[len - 1] == '\t'))
+            len--;
+        if (len != 7 || strncasecmp(te, "chunked", 7) != 0) {
+            snprintf(buf, cap, "Transfer-Encoding '%.64s' is not supported; only chunked is", f.te);
+            return buf;
+        }
+        if (method != M_POST)
+            return "a body (Transfer-Encoding) on a request whose method takes none";
+    }
+    if (http11 && !f.host)
+        return "an HTTP/1.1 request must carry a Host header";
+    return NULL;
+}
+
 /* The first call: decide what can be decided from the headers alone. Returns true when a reply
  * was made (the request is refused before its body is read). */
-static bool check_headers(struct server *s, struct request *req, struct reply *r)
+static bool check_headers(struct server *s, struct request *req, const char *version,
+                          struct reply *r)
 {
+    char why_buf[160];
+    const char *why = framing_problem(req->conn, version, req->method, why_buf, sizeof(why_buf));
+    if (why) {
+        struct http_problem p;
+        problem_set(&p, HTTP_E_MALFORMED_REQUEST, NULL, "%s", why);
+        reply_problem(r, &p, req->url);
+        r->close = true;
+        return true;
+    }
     if (!req->route || req->method != M_POST)
         return false;
     const char *cl =
@@ -968,7 +1040,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                       const char *upload_data, size_t *upload_data_size,
                                       void **con_cls)
 {
-    (void)version;
     struct server *s = cls;
     struct request *req = *con_cls;
     struct reply r;
@@ -981,6 +1052,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         atomic_fetch_add(&s->in_flight, 1);
         count_request(s);
         *con_cls = req;
+        head_guard_request_started(conn);
         req->start_ns = now_ns();
         req->conn = conn;
         req->url = url;
@@ -988,7 +1060,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         req->route = find_route(url);
         copy_for_log(req->method_name, sizeof(req->method_name), method);
         copy_for_log(req->log_path, sizeof(req->log_path), url);
-        if (check_headers(s, req, &r))
+        if (check_headers(s, req, version, &r))
             return send_reply(s, req, &r);
         reply_discard(&r);
         return MHD_YES;
@@ -1059,9 +1131,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     struct server *s = cls;
     struct request *req = *con_cls;
+    head_guard_request_done(conn);
     if (!req)
         return;
     *con_cls = NULL;
@@ -1159,6 +1231,8 @@ int server_run(const struct server_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* idle connections time out in libmicrohttpd; slow request heads are the guard's */
+    struct head_guard *guard = head_guard_new(cfg->timeout);
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
@@ -1167,7 +1241,9 @@ int server_run(const struct server_config *cfg)
         {MHD_OPTION_SOCK_ADDR, 0, &addr},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, &s},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
-        {MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
+        {guard ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)head_guard_notify, guard},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
@@ -1188,6 +1264,7 @@ int server_run(const struct server_config *cfg)
         offload_free(s.busy_pool);
         response_cache_free(s.cache);
         access_log_free(s.log);
+        head_guard_free(guard);
         static_root_close(&s.web);
         static_root_close(&s.docs);
         return 1;
@@ -1217,6 +1294,7 @@ int server_run(const struct server_config *cfg)
     offload_free(s.pool);
     offload_free(s.busy_pool);
     MHD_stop_daemon(d);
+    head_guard_free(guard); /* after the daemon: every connection it tracked is closed */
     access_log_free(s.log); /* after the daemon: its threads write the last lines */
     response_cache_free(s.cache);
     static_root_close(&s.web);

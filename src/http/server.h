@@ -10,15 +10,17 @@
 
 /* Everything the command line and the environment set. */
 struct server_config {
-    const char *bind;        /* IPv4 or IPv6 address; 127.0.0.1 */
-    uint16_t port;           /* 8080; 0 lets the system choose (the chosen port is logged) */
-    unsigned threads;        /* worker threads; the CPUs this process may run on */
-    const char *cors_origin; /* Access-Control-Allow-Origin ("*" by default), NULL for none */
-    const char *web_root;    /* directory of the web front-end */
-    const char *docs_root;   /* directory of swagger-ui-dist, for /docs */
-    bool access_log;         /* one line per request on stderr */
-    unsigned shutdown_grace; /* seconds in-flight requests get after SIGINT/SIGTERM */
-    size_t response_cache;   /* small answers kept for repeated requests; 0: none */
+    const char *bind;         /* IPv4 or IPv6 address; 127.0.0.1 */
+    uint16_t port;            /* 8080; 0 lets the system choose (the chosen port is logged) */
+    unsigned threads;         /* worker threads; the CPUs this process may run on */
+    const char *cors_origin;  /* Access-Control-Allow-Origin ("*" by default), NULL for none */
+    const char *web_root;     /* directory of the web front-end */
+    const char *docs_root;    /* directory of swagger-ui-dist, for /docs */
+    bool access_log;          /* one line per request on stderr */
+    unsigned shutdown_grace;  /* seconds in-flight requests get after SIGINT/SIGTERM */
+    unsigned timeout;         /* seconds a connection may stay idle or send nothing; slowloris */
+    unsigned max_connections; /* connections served at once; more wait in the listen backlog */
+    size_t response_cache;    /* small answers kept for repeated requests; 0: none */
     struct api_limits limits;
 };
 
