@@ -61,7 +61,8 @@ static void *sweep(void *arg)
         uint64_t now = now_ns();
         for (struct head_clock *c = g->head.next; c != &g->head; c = c->next) {
             uint64_t since = atomic_load_explicit(&c->waiting_since_ns, memory_order_relaxed);
-            if (since && now - since > g->timeout_ns) {
+            /* since may be later than now: a response finished after now was read */
+            if (since && since < now && now - since > g->timeout_ns) {
                 atomic_store_explicit(&c->waiting_since_ns, 0, memory_order_relaxed);
                 shutdown(c->fd, SHUT_RDWR);
             }
