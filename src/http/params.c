@@ -332,6 +332,8 @@ static int validate_data(struct raw_params *raw, struct api_params *p, const str
         if (check_int(P_N, v[P_N].num, 2, (double)lim->max_n, limit, err))
             return -1;
         p->data.n = (size_t)v[P_N].num;
+    } else if (p->data.n > lim->max_n) {
+        p->data.n = lim->max_n; /* defaults yield to a lower server limit */
     }
     if (GIVEN(TRUE_B))
         p->data.true_b = v[P_TRUE_B].num;
@@ -495,6 +497,8 @@ static int validate_train(struct raw_params *raw, struct api_params *p,
         if (check_int(P_EPOCHS, v[P_EPOCHS].num, 1, (double)lim->max_epochs, limit, err))
             return -1;
         p->epochs = (uint64_t)v[P_EPOCHS].num;
+    } else if (p->epochs > lim->max_epochs) {
+        p->epochs = lim->max_epochs;
     }
     if (GIVEN(B0))
         p->b0 = v[P_B0].num;
@@ -511,6 +515,8 @@ static int validate_train(struct raw_params *raw, struct api_params *p,
         if (check_int(P_HISTORY, v[P_HISTORY].num, 0, (double)lim->max_history, limit, err))
             return -1;
         p->history = (size_t)v[P_HISTORY].num;
+    } else if (p->history > lim->max_history) {
+        p->history = lim->max_history; /* the default (1001) yields to a lower --max-history */
     }
     if (GIVEN(TOL)) {
         if (!(v[P_TOL].num >= 0.0))

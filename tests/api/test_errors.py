@@ -100,6 +100,16 @@ class ErrorTableTest(unittest.TestCase):
                 self.assertTrue(r.json["description"])
         self.assertEqual(server.get("/problems/no-such-type").status, 404)
 
+    def test_defaults_yield_to_lower_limits(self):
+        # the defaults (n 100, epochs 1000, history 1001) must not exceed the small server's
+        # --max-n 50, --max-epochs 10 and --max-history 5
+        r = self.servers["small"].get("/train")
+        self.assertEqual(r.status, 200, r.body[:200])
+        self.assertEqual(r.json["params"]["n"], 50)
+        self.assertEqual(r.json["params"]["epochs"], 10)
+        self.assertEqual(r.json["params"]["history"], 5)
+        self.assertEqual(r.json["runs"][0]["history"]["epoch"], [0, 2, 5, 7, 10])
+
     def test_random_bad_input_never_5xx(self):
         rng = random.Random(3)
         names = ["seed", "n", "true_b", "noise", "x_multiplier", "train_fraction", "scaler",
