@@ -22,7 +22,8 @@ void gd_linspace(double lo, double hi, size_t steps, double *out);
 /* argmin |grid[i] - v|, the first index on ties (np.argmin). */
 size_t gd_nearest_index(const double *grid, size_t n, double v);
 
-/* The tutorial's default range around an optimum: round(v, 1) - 3 to round(v, 1) + 3. */
+/* The tutorial's default range around an optimum: round(v, 1) -+ 3, or -+ 1e-9*|round(v, 1)| when
+ * that is wider (past 3e9, where +-3 would vanish in rounding). */
 void gd_default_range(double optimum, double *lo, double *hi);
 
 /* loss[i*nb + j] = L(b[j], w[i]): rows are w, columns b, like np.meshgrid; min may be NULL. */

@@ -51,8 +51,11 @@ void gd_default_range(double optimum, double *lo, double *hi)
     /* np.round(v, 1) is rint(v*10)/10: ties go to even (0.25 -> 0.2), where C's round() would
      * go away from zero (0.3). nearbyint rounds in the default mode, to nearest even. */
     double center = nearbyint(optimum * 10.0) / 10.0;
-    *lo = center - 3.0;
-    *hi = center + 3.0;
+    /* +-3 as the tutorial has it; a nearly constant feature can put the optimum so far out
+     * (w* ~ 1e17) that +-3 is below its ulp and lo == hi, so the width grows with |center|. */
+    double half = fmax(3.0, fabs(center) * 1e-9);
+    *lo = center - half;
+    *hi = center + half;
 }
 
 void gd_surface(const struct gd_moments *m, const double *b, size_t nb, const double *w, size_t nw,

@@ -141,6 +141,20 @@ START_TEST(default_range_rounds_like_numpy)
 }
 END_TEST
 
+/* An optimum far out (a nearly constant feature: w* ~ 7.2e16) still gets a range of distinct,
+ * increasing grid values. */
+START_TEST(default_range_far_from_zero)
+{
+    static const double optima[] = {3e9, -3.1e9, 72057594037927936.0, -1e300};
+    double lo, hi, grid[101];
+    gd_default_range(optima[_i], &lo, &hi);
+    ck_assert(lo < optima[_i] && optima[_i] < hi);
+    gd_linspace(lo, hi, 101, grid);
+    for (size_t i = 1; i < 101; i++)
+        ck_assert(grid[i - 1] < grid[i]);
+}
+END_TEST
+
 static const struct surface_case {
     uint32_t seed;
     size_t n;
@@ -339,6 +353,7 @@ int main(int argc, char **argv)
     tcase_add_test(grid, empty_grids_are_not_read);
     tcase_add_loop_test(grid, tutorial_default_ranges, 0, COUNT(range_cases));
     tcase_add_loop_test(grid, default_range_rounds_like_numpy, 0, COUNT(round_cases));
+    tcase_add_loop_test(grid, default_range_far_from_zero, 0, 4);
     suite_add_tcase(s, grid);
     TCase *surface = tcase_create("surface");
     tcase_add_loop_test(surface, surface_agrees_with_loss, 0, COUNT(surface_cases));
