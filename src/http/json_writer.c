@@ -311,12 +311,28 @@ static char *array_start(struct jw *w, size_t n, size_t each)
     return o;
 }
 
-static void array_finish(struct jw *w, char *o, size_t n)
+/* Close an array of n elements written each with a trailing comma; returns the end. */
+static char *close_array(char *o, size_t n)
 {
     if (n)
         o--; /* the last comma */
     *o++ = ']';
-    w->len = (size_t)(o - w->buf);
+    return o;
+}
+
+static void array_finish(struct jw *w, char *o, size_t n)
+{
+    w->len = (size_t)(close_array(o, n) - w->buf);
+}
+
+/* v[0 .. n) at o as "a,b,c," (room reserved by the caller); returns the end. */
+static char *write_doubles(char *o, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        o += gd_fmt_double(v[i], o);
+        *o++ = ',';
+    }
+    return o;
 }
 
 void jw_double_array(struct jw *w, const double *v, size_t n)
@@ -324,11 +340,7 @@ void jw_double_array(struct jw *w, const double *v, size_t n)
     char *o = array_start(w, n, GD_FMT_DOUBLE_MAX);
     if (!o)
         return;
-    for (size_t i = 0; i < n; i++) {
-        o += gd_fmt_double(v[i], o);
-        *o++ = ',';
-    }
-    array_finish(w, o, n);
+    array_finish(w, write_doubles(o, v, n), n);
 }
 
 void jw_double_array_indexed(struct jw *w, const double *v, const size_t *idx, size_t n)
@@ -405,15 +417,8 @@ static size_t rows_room(size_t rows, size_t cols)
 static char *write_rows(char *o, const double *v, size_t r0, size_t r1, size_t cols)
 {
     for (size_t r = r0; r < r1; r++) {
-        const double *row = v + r * cols;
         *o++ = '[';
-        for (size_t j = 0; j < cols; j++) {
-            o += gd_fmt_double(row[j], o);
-            *o++ = ',';
-        }
-        if (cols)
-            o--;
-        *o++ = ']';
+        o = close_array(write_doubles(o, v + r * cols, cols), cols);
         *o++ = ',';
     }
     return o;
@@ -464,8 +469,5 @@ void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
         memmove(o, job.out, n);
         o += n;
     }
-    if (rows)
-        o--; /* the last comma */
-    *o++ = ']';
-    w->len = (size_t)(o - w->buf);
+    array_finish(w, o, rows);
 }
