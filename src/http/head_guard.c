@@ -11,6 +11,8 @@
 
 #include "head_guard.h"
 
+#include "clock.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -37,13 +39,6 @@ struct head_guard {
     struct head_clock head; /* sentinel of a circular list */
     pthread_t thread;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static void *sweep(void *arg)
 {

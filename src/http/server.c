@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "clock.h"
 #include "compress.h"
 #include "csv.h"
 #include "docs.h"
@@ -121,13 +122,6 @@ struct request {
     bool job_done;
     struct reply job_reply;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- routes ------------------------------------------------------------------------------ */
 
