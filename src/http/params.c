@@ -44,6 +44,9 @@ struct raw_params {
 
 #define SEED_MAX 4294967295.0
 #define WORD_SHOW_MAX 40
+/* A parameter body nests two levels ({"lr": [...]}); jansson's own limit is 2048, each level a
+ * recursive call, so deeper bodies are refused before jansson sees them. */
+#define JSON_DEPTH_MAX 32
 
 void api_limits_default(struct api_limits *lim)
 {
@@ -616,6 +619,36 @@ int params_from_query(struct api_params *out, unsigned groups, enum gd_scaler_ki
     return rc;
 }
 
+void params_global_init(void)
+{
+    json_object_seed(0); /* 0: from /dev/urandom, else the time and pid */
+}
+
+/* The deepest nesting of arrays and objects in a JSON text, counting no further than past max;
+ * brackets inside strings do not count. The text need not be valid: the parser judges that. */
+static size_t json_depth(const char *text, size_t len, size_t max)
+{
+    size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len && deepest <= max; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, whatever it is */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
 int params_from_json(struct api_params *out, unsigned groups, enum gd_scaler_kind default_scaler,
                      const char *body, size_t len, const struct api_limits *lim,
                      struct http_problem *err)
@@ -625,6 +658,13 @@ int params_from_json(struct api_params *out, unsigned groups, enum gd_scaler_kin
     int rc = set_defaults(out, groups, default_scaler, err);
     if (rc != 0)
         return rc;
+    if (json_depth(body, len, JSON_DEPTH_MAX) > JSON_DEPTH_MAX) {
+        rc = problem_set(err, HTTP_E_MALFORMED_JSON, NULL,
+                         "the body nests arrays and objects more than %d levels deep (the limit; "
+                         "parameters need two)",
+                         JSON_DEPTH_MAX);
+        goto out_free_params;
+    }
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         rc = problem_set(err, HTTP_E_MALFORMED_JSON, NULL,

@@ -124,6 +124,10 @@ int params_from_json(struct api_params *out, unsigned groups, enum gd_scaler_kin
                      const char *body, size_t len, const struct api_limits *lim,
                      struct http_problem *err);
 
+/* Seed the JSON parser's hash function from the system's randomness, once, before any thread
+ * parses a body: jansson would otherwise seed itself lazily on the first parse, racing threads. */
+void params_global_init(void);
+
 /* Release what a parse allocated; safe on a zeroed or failed struct. */
 void params_free(struct api_params *p);
 

@@ -1216,6 +1216,8 @@ int server_run(const struct server_config *cfg)
         fprintf(stderr, "gdlab: docs root %s is not a directory; /docs has no explorer files\n",
                 cfg->docs_root);
 
+    params_global_init();
+
     /* SIGINT and SIGTERM are taken by sigwait below, so every thread started from here on must
      * leave them blocked. */
     sigset_t stop_signals;
