@@ -73,14 +73,28 @@ static int too_big_for_analysis(const struct api_params *p, const struct gd_data
                        NUM(x_max), NUM(y_max));
 }
 
+static int deadline_exceeded(struct http_problem *err)
+{
+    /* the server, which knows the limit and whether it is shutting down, words the detail */
+    return problem_set(err, HTTP_E_DEADLINE_EXCEEDED, NULL, "the request's deadline passed");
+}
+
+/* Whether the request's deadline has passed; -1 with *err then. */
+static int past_deadline(const struct gd_cancel *cancel, struct http_problem *err)
+{
+    if (cancel && cancel->expired && cancel->expired(cancel->ctx))
+        return deadline_exceeded(err);
+    return 0;
+}
+
 static void prepared_free(struct prepared *pr)
 {
     gd_problem_free(pr->prob);
     gd_dataset_free(pr->data);
 }
 
-static int prepare(const struct api_params *p, enum gd_scaler_kind kind, struct prepared *pr,
-                   struct http_problem *err)
+static int prepare(const struct api_params *p, enum gd_scaler_kind kind,
+                   const struct gd_cancel *cancel, struct prepared *pr, struct http_problem *err)
 {
     int status;
     *pr = (struct prepared){0};
@@ -101,6 +115,9 @@ static int prepare(const struct api_params *p, enum gd_scaler_kind kind, struct 
                     gd_strerror(status));
         goto out_free;
     }
+    /* generating 10^6 points takes a few tens of ms: a request may run out of time here */
+    if (past_deadline(cancel, err))
+        goto out_free;
     pr->prob = gd_problem_new(pr->data, kind, &status);
     if (!pr->prob) {
         if (status == GD_ENOMEM)
@@ -236,10 +253,11 @@ static void write_dataset_csv(struct jw *w, const struct prepared *pr)
     }
 }
 
-int endpoint_dataset(struct api_params *p, struct jw *w, struct http_problem *err)
+int endpoint_dataset(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                     struct http_problem *err)
 {
     struct prepared pr;
-    if (prepare(p, p->scaler, &pr, err))
+    if (prepare(p, p->scaler, cancel, &pr, err))
         return -1;
     if (p->csv) {
         write_dataset_csv(w, &pr);
@@ -336,12 +354,13 @@ static void write_split_optimum(struct jw *w, const struct gd_moments *m)
     write_optimum(w, &a);
 }
 
-int endpoint_surface(struct api_params *p, struct jw *w, struct http_problem *err)
+int endpoint_surface(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                     struct http_problem *err)
 {
     struct prepared pr;
     double *bg, *wg, *loss;
     int rc = -1;
-    if (prepare(p, p->scaler, &pr, err))
+    if (prepare(p, p->scaler, cancel, &pr, err))
         return -1;
     /* From here on only the moments are needed: the data (24 bytes a point) is released before
      * the grid and the answer are allocated, which keeps the peak memory of a large surface
@@ -357,6 +376,8 @@ int endpoint_surface(struct api_params *p, struct jw *w, struct http_problem *er
     }
     struct gd_grid_min min;
     gd_surface(m, bg, p->b_steps, wg, p->w_steps, loss, &min);
+    if (past_deadline(cancel, err))
+        goto out_free_loss;
 
     /* the grid dominates: about 20 bytes per loss value */
     jw_reserve(w, p->b_steps * p->w_steps * 20 + 4096);
@@ -380,6 +401,7 @@ int endpoint_surface(struct api_params *p, struct jw *w, struct http_problem *er
     jw_object_end(w);
     rc = 0;
 
+out_free_loss:
     free(loss);
 out_free_grid:
     free(bg);
@@ -416,12 +438,13 @@ static void write_section(struct jw *w, const char *fixed, const char *varying, 
     jw_object_end(w);
 }
 
-int endpoint_cross_section(struct api_params *p, struct jw *w, struct http_problem *err)
+int endpoint_cross_section(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                           struct http_problem *err)
 {
     struct prepared pr;
     double *bg, *wg, *loss_w = NULL, *loss_b = NULL;
     int rc = -1;
-    if (prepare(p, p->scaler, &pr, err))
+    if (prepare(p, p->scaler, cancel, &pr, err))
         return -1;
     const struct gd_moments *m = grid_moments(p, &pr);
     if (make_grid(p, m, &bg, &wg, err))
@@ -542,11 +565,12 @@ static void write_run(struct jw *w, double lr, const struct gd_run_result *r,
     jw_object_end(w);
 }
 
-int endpoint_train(struct api_params *p, struct jw *w, struct http_problem *err)
+int endpoint_train(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                   struct http_problem *err)
 {
     struct prepared pr;
     int rc = -1;
-    if (prepare(p, p->scaler, &pr, err))
+    if (prepare(p, p->scaler, cancel, &pr, err))
         return -1;
     double b0, w0;
     gd_initial_params(p->data.seed, &b0, &w0);
@@ -576,8 +600,14 @@ int endpoint_train(struct api_params *p, struct jw *w, struct http_problem *err)
     for (size_t k = 0; k < p->n_lr; k++) {
         struct gd_train_config cfg = {
             .lr = p->lr[k], .b0 = p->b0, .w0 = p->w0, .epochs = p->epochs, .tol = p->tol};
+        if (cancel)
+            cfg.cancel = *cancel;
         struct gd_run_result res;
         int status = gd_train(&pr.prob->train, &pr.prob->val, &cfg, h, &res);
+        if (status == GD_ECANCELED) {
+            deadline_exceeded(err);
+            goto out_free_history;
+        }
         if (status != GD_OK) {
             problem_set(err, HTTP_E_OUT_OF_RANGE, "lr", "run with lr = %s failed: %s",
                         NUM(p->lr[k]), gd_strerror(status));
@@ -617,10 +647,11 @@ static void write_scaled_split(struct jw *w, const char *key, const struct prepa
     jw_object_end(w);
 }
 
-int endpoint_scale(struct api_params *p, struct jw *w, struct http_problem *err)
+int endpoint_scale(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                   struct http_problem *err)
 {
     struct prepared pr;
-    if (prepare(p, p->scaler, &pr, err))
+    if (prepare(p, p->scaler, cancel, &pr, err))
         return -1;
     int status;
     struct gd_problem *raw = gd_problem_new(pr.data, GD_SCALER_NONE, &status);

@@ -39,6 +39,12 @@
       "A POST body must be sent as application/json.")                                             \
     X(OUT_OF_MEMORY, 503, "out-of-memory", "Server out of memory",                                 \
       "The server could not allocate memory for this request; smaller sizes may succeed.")         \
+    X(OVERLOADED, 503, "overloaded", "Server overloaded",                                          \
+      "Every compute thread is busy and the queue of long requests (--queue) is full; retry "      \
+      "after the Retry-After header's seconds.")                                                   \
+    X(DEADLINE_EXCEEDED, 503, "deadline-exceeded", "Compute deadline exceeded",                    \
+      "The request was still waiting or computing when its deadline (--deadline seconds from "     \
+      "its arrival) passed, or the server stopped while it waited; smaller sizes finish sooner.")  \
     X(INTERNAL, 500, "internal", "Internal error", "A bug in gdlab; please report it.")
 
 enum http_error {

@@ -25,7 +25,7 @@
 #define GDLAB_SOURCE_DOCS_ROOT "openapi/node_modules/swagger-ui-dist"
 #endif
 
-enum option_kind { OPT_STRING, OPT_SIZE, OPT_FLAG };
+enum option_kind { OPT_STRING, OPT_SIZE, OPT_SECONDS, OPT_FLAG };
 
 struct option_row {
     const char *flag;
@@ -35,7 +35,7 @@ struct option_row {
     const char *help;
     uint64_t min;
     uint64_t max;
-    void *target; /* const char **, uint64_t * or bool * */
+    void *target; /* const char **, uint64_t *, double * (OPT_SECONDS) or bool * */
 };
 
 static bool is_dir(const char *path)
@@ -127,11 +127,25 @@ static int set_option(const struct option_row *o, const char *value, const char 
         *(uint64_t *)o->target = v;
         return 0;
     }
+    case OPT_SECONDS: {
+        char *end;
+        errno = 0;
+        double v = strtod(value, &end);
+        /* decimal only: strtod would also take "inf", "nan" and hexadecimal */
+        if (errno || end == value || *end || strpbrk(value, "iInNxX") ||
+            !(v >= (double)o->min && v <= (double)o->max))
+            goto out_bad;
+        *(double *)o->target = v;
+        return 0;
+    }
     }
 out_bad:
     if (o->kind == OPT_SIZE)
         fprintf(stderr, "gdlab: %s: '%s' must be an integer from %llu to %llu\n", source, value,
                 (unsigned long long)o->min, (unsigned long long)o->max);
+    else if (o->kind == OPT_SECONDS)
+        fprintf(stderr, "gdlab: %s: '%s' must be a number of seconds from %llu to %llu\n", source,
+                value, (unsigned long long)o->min, (unsigned long long)o->max);
     else
         fprintf(stderr, "gdlab: %s: '%s' must be on or off\n", source, value);
     return -1;
@@ -156,7 +170,8 @@ int main(int argc, char **argv)
     char web_buf[PATH_MAX + 32], docs_buf[PATH_MAX + 32];
     const char *bind = "127.0.0.1", *cors = "*", *web_root = NULL, *docs_root = NULL;
     uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64, timeout = 15,
-             max_connections = 1024;
+             max_connections = 1024, queue = 64;
+    double deadline = 10.0;
     bool access_log = true;
     struct api_limits lim;
     api_limits_default(&lim);
@@ -198,6 +213,11 @@ int main(int argc, char **argv)
         {"max-connections", "GDLAB_MAX_CONNECTIONS", OPT_SIZE, "N",
          "connections served at once; more wait to be accepted (1024)", 1, 1000000,
          &max_connections},
+        {"queue", "GDLAB_QUEUE", OPT_SIZE, "N",
+         "long requests that may wait for a compute thread; more get 503 (64)", 0, 1000000, &queue},
+        {"deadline", "GDLAB_DEADLINE", OPT_SECONDS, "SECONDS",
+         "a request still computing this long after it arrived gets 503; 0 for none (10)", 0, 86400,
+         &deadline},
         {"access-log", "GDLAB_ACCESS_LOG", OPT_FLAG, "on|off",
          "one line per request on stderr (on)", 0, 0, &access_log},
     };
@@ -261,6 +281,8 @@ int main(int argc, char **argv)
         .shutdown_grace = (unsigned)grace,
         .timeout = (unsigned)timeout,
         .max_connections = (unsigned)max_connections,
+        .queue = (unsigned)queue,
+        .deadline = deadline,
         .response_cache = (size_t)cache,
         .limits = {.max_n = (size_t)max_n,
                    .max_grid_points = (size_t)max_grid,

@@ -29,6 +29,7 @@ void reply_problem(struct reply *r, const struct http_problem *p, const char *in
     r->status = (unsigned)http_error_status(p->code);
     r->content_type = "application/problem+json";
     r->cache_control = "no-store";
+    r->retry_after = r->status == 503 ? 1 : 0;
     jw_init(&w, 512);
     jw_object_begin(&w);
     strcpy(type, "/problems/");
@@ -45,5 +46,6 @@ void reply_problem(struct reply *r, const struct http_problem *p, const char *in
     if (!r->body) {
         r->len = 0;
         r->status = 503;
+        r->retry_after = 1;
     }
 }

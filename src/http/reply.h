@@ -24,6 +24,7 @@ struct reply {
     bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
     bool gzip_decided;         /* the encoding is final: do not try to compress again */
     bool close;                /* close the connection after it (a request whose framing is bad) */
+    unsigned retry_after;      /* seconds for a Retry-After header; 0: none */
 };
 
 /* An empty reply: status 0, no body, fd -1. */
@@ -32,7 +33,9 @@ void reply_init(struct reply *r);
 /* Release a reply's body and file that were not handed over. */
 void reply_discard(struct reply *r);
 
-/* Fill r with an RFC 9457 problem document for p; instance is the request path. */
+/* Fill r with an RFC 9457 problem document for p; instance is the request path. A 503 asks the
+ * client to come back in a second (Retry-After: 1): the overload or the memory shortage is
+ * usually over by then. */
 void reply_problem(struct reply *r, const struct http_problem *p, const char *instance);
 
 #endif

@@ -20,6 +20,8 @@ struct server_config {
     unsigned shutdown_grace;  /* seconds in-flight requests get after SIGINT/SIGTERM */
     unsigned timeout;         /* seconds a connection may stay idle or send nothing; slowloris */
     unsigned max_connections; /* connections served at once; more wait in the listen backlog */
+    unsigned queue;           /* long requests that may wait for a compute thread; more get 503 */
+    double deadline;          /* seconds from arrival a request may take to compute; 0: none */
     size_t response_cache;    /* small answers kept for repeated requests; 0: none */
     struct api_limits limits;
 };

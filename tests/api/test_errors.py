@@ -11,6 +11,8 @@ from gdlab_api import Response, Server
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL_LIMITS = ["--max-n", "50", "--max-grid-points", "100", "--max-epochs", "10",
                 "--max-history", "5", "--max-lrs", "2", "--max-body", "1000"]
+# every computation is past its deadline before it starts
+LATE = ["--deadline", "0.000000001"]
 
 
 def load_cases():
@@ -21,7 +23,8 @@ def load_cases():
 class ErrorTableTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.servers = {"default": Server().__enter__(), "small": Server(*SMALL_LIMITS).__enter__()}
+        cls.servers = {"default": Server().__enter__(), "small": Server(*SMALL_LIMITS).__enter__(),
+                       "late": Server(*LATE).__enter__()}
 
     @classmethod
     def tearDownClass(cls):
@@ -81,6 +84,7 @@ class ErrorTableTest(unittest.TestCase):
                     self.assertIn(case["detail"], p["detail"])
                 if "allow" in case:
                     self.assertEqual(r.headers.get("allow"), case["allow"])
+                self.assertEqual(r.headers.get("retry-after"), case.get("retry_after"))
         for s in self.servers.values():
             self.assertEqual(s.get("/health").status, 200)
 

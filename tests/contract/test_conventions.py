@@ -317,9 +317,11 @@ class Readiness(unittest.TestCase):
                 self.assertEqual(resp.status, 503)
                 check_response(SPEC, "/ready", "get", resp)
                 self.assertEqual(resp.json["status"], "shutting_down")
-                self.assertEqual(s.get("/health").status, 200, "alive while draining")
-                s.conn.close()
-                s.conn = None
+                self.assertEqual(resp.headers.get("connection"), "close",
+                                 "a draining server sends kept-alive clients away")
+                health = s.get("/health")
+                self.assertEqual(health.status, 200, "alive while draining")
+                self.assertEqual(health.headers.get("connection"), "close")
                 self.assertEqual(d.finish(), b"HTTP/1.1 200 OK", "the request in flight finished")
             self.assertEqual(s.proc.wait(60), 0)
 

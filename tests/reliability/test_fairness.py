@@ -1,6 +1,7 @@
 """Fair under load, and bounded: heavy requests go to a bounded queue of compute workers, so that
 light requests keep their latency while the heavy ones run; past the queue the server answers 503
-with Retry-After; and a request past its compute deadline ends with 503 problem+json.
+`overloaded` with Retry-After; a request past its compute deadline ends with 503
+`deadline-exceeded`, whether the deadline passes while it computes or while it waits in the queue.
 usage: test_fairness.py GDLAB_BINARY
 """
 
@@ -70,8 +71,11 @@ def overload(binary, failures):
         if not busy:
             failures.append("no heavy request was refused past the queue")
         for r in busy:
-            if not r.header("retry-after") or "problem+json" not in r.header("content-type"):
-                failures.append("503 without Retry-After or problem+json: %r %r" % (r, r.headers))
+            if (r.header("retry-after") != "1" or "problem+json" not in r.header("content-type")
+                    or problem_type(r) != "/problems/overloaded"
+                    or "--queue 1" not in json.loads(r.body)["detail"]):
+                failures.append("503 without Retry-After, problem+json, type overloaded or the "
+                                "limit in the detail: %r %r %r" % (r, r.headers, r.body[:300]))
                 break
         if bad:
             failures.append("light requests failed: %r" % bad[:5])
@@ -91,11 +95,57 @@ def deadline(binary, failures):
         took = time.monotonic() - t0
         print("a long /train under --deadline 0.001: %r %s in %.3f s"
               % (r, problem_type(r), took))
-        if r.status != 503 or "problem+json" not in r.header("content-type"):
-            failures.append("the deadline did not end the request with 503 problem+json: %r" % r)
+        if (r.status != 503 or "problem+json" not in r.header("content-type")
+                or problem_type(r) != "/problems/deadline-exceeded"):
+            failures.append("the deadline did not end the request with 503 deadline-exceeded: %r"
+                            % r)
+        elif r.header("retry-after"):
+            failures.append("a request that ran out of time computing was told to retry")
+        if took > 1.0:
+            failures.append("the deadline of 1 ms ended the request only after %.3f s" % took)
         r = gdserver.request(srv.port, LIGHT[0])
         if r.status != 200:
             failures.append("/health after the deadline answered %r" % r)
+        if srv.terminate() != 0:
+            failures.append("server did not exit 0 on SIGTERM")
+
+
+def queued_deadline(binary, failures):
+    """One compute thread, and eight surfaces that together take longer than the deadline of 0.25 s
+    to compute: the ones still queued when it passes are not computed at all."""
+    with gdserver.Server(binary, ["--threads", "1", "--queue", "8", "--deadline", "0.25",
+                                  "--response-cache", "0", "--access-log", "off"],
+                         log_path="queued-deadline-server.log") as srv:
+        srv.wait_ready()
+        answers = []
+
+        def run_heavy(k):
+            raw = HEAVY.replace(b"w_steps=2000", b"w_steps=%d" % (1990 + k))
+            t0 = time.monotonic()
+            r = gdserver.request(srv.port, raw, timeout=120)
+            answers.append((r, time.monotonic() - t0))
+
+        threads = [threading.Thread(target=run_heavy, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kinds = sorted("%d %s" % (r.status, problem_type(r) or "ok") for r, _ in answers)
+        slowest = max(took for _, took in answers)
+        print("8 surfaces on 1 thread under --deadline 0.25: %s; slowest answer %.3f s"
+              % (kinds, slowest))
+        before = [r for r, _ in answers if r.status == 503 and
+                  "before the computation started" in json.loads(r.body).get("detail", "")]
+        if not before:
+            failures.append("no queued request ended at its deadline before computing: %s" % kinds)
+        for r in before:
+            if r.header("retry-after") != "1":
+                failures.append("a request that timed out in the queue has no Retry-After")
+                break
+        if any(r.status not in (200, 503) for r, _ in answers):
+            failures.append("unexpected answers: %s" % kinds)
+        if slowest > 5.0:
+            failures.append("the queue held a request %.3f s past a deadline of 0.25 s" % slowest)
         if srv.terminate() != 0:
             failures.append("server did not exit 0 on SIGTERM")
 
@@ -104,6 +154,7 @@ def main():
     failures = []
     overload(sys.argv[1], failures)
     deadline(sys.argv[1], failures)
+    queued_deadline(sys.argv[1], failures)
     for f in failures:
         print("FAIL: " + f)
     print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))

@@ -7,8 +7,13 @@ Twelve clients keep requests going on keep-alive connections (a new connection w
 server closes one); one more has a long /train in flight when the signal arrives. A request sent
 before the signal must complete with 200. One sent after it may instead find its connection
 closed without a byte of answer (refused), but never a cut-off answer.
+
+Then a request longer than the grace: with --shutdown-grace 1 and no deadline, a /train of
+1.6e9 epochs (~13 s) is in flight at the signal; it must end with a whole 503
+`deadline-exceeded` answer and the process must exit 0 within the grace.
 """
 
+import json
 import signal
 import socket
 import sys
@@ -78,6 +83,48 @@ def client(port, k, state, tally):
             break
     if sock:
         sock.close()
+
+
+# 16 tiny learning rates x 1e8 epochs, every one computed: about 13 s
+ENDLESS = (b"GET /train?epochs=100000000&history=0&lr=" +
+           b",".join(b"%de-10" % k for k in range(1, 17)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+
+
+def abandon(binary, failures):
+    with gdserver.Server(binary, ["--shutdown-grace", "1", "--deadline", "0",
+                                  "--max-epochs", "100000000", "--access-log", "off"],
+                         log_path="sigterm-abandon-server.log") as srv:
+        srv.wait_ready()
+        result = {}
+
+        def endless():
+            try:
+                result["r"] = gdserver.request(srv.port, ENDLESS, timeout=60)
+            except OSError as e:
+                result["err"] = e
+
+        t = threading.Thread(target=endless)
+        t.start()
+        time.sleep(0.5)
+        term_at = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            code = srv.proc.wait(10)
+        except Exception:
+            code = None
+        took = time.monotonic() - term_at
+        t.join()
+        r = result.get("r")
+        detail = ""
+        if r is not None and r.status == 503:
+            detail = json.loads(r.body).get("detail", "")
+        print("a request longer than --shutdown-grace 1: %r (%s); exit %s after %.2f s"
+              % (r, detail or result.get("err", ""), code, took))
+        if r is None or r.status != 503 or not r.complete or "--shutdown-grace 1" not in detail:
+            failures.append("the abandoned request did not get a whole 503 naming the grace: %r"
+                            % r)
+        if code != 0 or took > 1.5:
+            failures.append("exit status %s after %.2f s with a grace of 1 s" % (code, took))
 
 
 def main():
@@ -166,6 +213,7 @@ def main():
         failures.append("new connections were still served after the signal")
     if tally.ok < 50:
         failures.append("too little load: %d requests" % tally.ok)
+    abandon(binary, failures)
     for f in failures[:20]:
         print("FAIL: " + f)
     print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
