@@ -722,11 +722,13 @@ static void compute_api(struct server *s, const struct route *rt, struct api_par
     struct http_problem err;
     struct jw w;
     struct gd_cancel cancel = {deadline_expired, deadline};
-    jw_init(&w, 0);
     if (deadline_expired(deadline)) {
         deadline_problem(s, &err, true);
         reply_problem(r, &err, url);
-    } else if (rt->endpoint(params, &cancel, &w, &err) != 0) {
+        goto out_free_params;
+    }
+    jw_init(&w, 0);
+    if (rt->endpoint(params, &cancel, &w, &err) != 0) {
         jw_free(&w);
         bool late = err.code == HTTP_E_DEADLINE_EXCEEDED;
         if (late)
@@ -749,6 +751,7 @@ static void compute_api(struct server *s, const struct route *rt, struct api_par
                 cache_put(s, key, r, params->csv);
         }
     }
+out_free_params:
     if (key)
         jw_free(key);
     params_free(params);
