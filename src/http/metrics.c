@@ -7,6 +7,8 @@
 #include "metrics.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +34,31 @@ void metrics_init(struct metrics *m, const char *const *names, size_t n)
         m->names[i] = names[i];
     m->names[n] = "other";
     m->n_routes = n;
-    for (size_t i = 0; i <= n; i++) {
-        struct metrics_route *r = &m->routes[i];
-        for (size_t k = 0; k < METRICS_N_STATUS; k++)
-            atomic_init(&r->requests[k], 0);
-        for (size_t k = 0; k < METRICS_N_BUCKETS; k++)
-            atomic_init(&r->buckets[k], 0);
-        atomic_init(&r->count, 0);
-        atomic_init(&r->sum_ns, 0);
-        atomic_init(&r->bytes, 0);
+    for (size_t sh = 0; sh < METRICS_SHARDS; sh++) {
+        for (size_t i = 0; i <= n; i++) {
+            struct metrics_route *r = &m->shards[sh].routes[i];
+            for (size_t k = 0; k < METRICS_N_STATUS; k++)
+                atomic_init(&r->requests[k], 0);
+            for (size_t k = 0; k < METRICS_N_BUCKETS; k++)
+                atomic_init(&r->buckets[k], 0);
+            atomic_init(&r->count, 0);
+            atomic_init(&r->sum_ns, 0);
+            atomic_init(&r->bytes, 0);
+        }
     }
+}
+
+/* This thread's shard: dealt in turn on its first request, then kept. */
+static size_t my_shard(void)
+{
+    static atomic_uint next_shard;
+    static _Thread_local bool dealt;
+    static _Thread_local size_t shard;
+    if (!dealt) {
+        shard = atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) % METRICS_SHARDS;
+        dealt = true;
+    }
+    return shard;
 }
 
 static size_t status_slot(unsigned status)
@@ -56,7 +73,8 @@ static size_t status_slot(unsigned status)
 
 void metrics_observe(struct metrics *m, size_t route, unsigned status, uint64_t bytes, uint64_t ns)
 {
-    struct metrics_route *r = &m->routes[route < m->n_routes ? route : m->n_routes];
+    struct metrics_route *r =
+        &m->shards[my_shard()].routes[route < m->n_routes ? route : m->n_routes];
     atomic_fetch_add_explicit(&r->requests[status_slot(status)], 1, memory_order_relaxed);
     size_t b = 0;
     while (b < METRICS_N_BUCKETS && ns > bucket_ns[b])
@@ -106,10 +124,21 @@ static void text_printf(struct text *t, const char *fmt, ...)
     }
 }
 
-static uint64_t load(atomic_uint_fast64_t *v)
+/* The sum over the shards of one counter, given by its offset in struct metrics_route. */
+static uint64_t total(const struct metrics *m, size_t route, size_t offset)
 {
-    return atomic_load_explicit(v, memory_order_relaxed);
+    uint64_t sum = 0;
+    for (size_t sh = 0; sh < METRICS_SHARDS; sh++) {
+        const char *row = (const char *)&m->shards[sh].routes[route];
+        sum += atomic_load_explicit((atomic_uint_fast64_t *)(row + offset), memory_order_relaxed);
+    }
+    return sum;
 }
+
+#define TOTAL(m, route, field) total((m), (route), offsetof(struct metrics_route, field))
+/* The same for element k of an array field (offsetof takes only constant indices). */
+#define TOTAL_AT(m, route, field, k)                                                               \
+    total((m), (route), offsetof(struct metrics_route, field) + (k) * sizeof(atomic_uint_fast64_t))
 
 char *metrics_render(struct metrics *m, long in_flight, const char *version, size_t *len)
 {
@@ -132,7 +161,7 @@ char *metrics_render(struct metrics *m, long in_flight, const char *version, siz
                     "# TYPE gdlab_http_requests_total counter\n");
     for (size_t i = 0; i <= m->n_routes; i++) {
         for (size_t k = 0; k < METRICS_N_STATUS; k++) {
-            uint64_t v = load(&m->routes[i].requests[k]);
+            uint64_t v = TOTAL_AT(m, i, requests, k);
             if (v == 0)
                 continue;
             if (k < STATUS_OTHER)
@@ -147,13 +176,12 @@ char *metrics_render(struct metrics *m, long in_flight, const char *version, siz
                     "to its last byte queued, by route.\n"
                     "# TYPE gdlab_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i <= m->n_routes; i++) {
-        struct metrics_route *r = &m->routes[i];
-        uint64_t count = load(&r->count);
+        uint64_t count = TOTAL(m, i, count);
         if (count == 0)
             continue;
         uint64_t cumulative = 0;
         for (size_t b = 0; b < METRICS_N_BUCKETS; b++) {
-            cumulative += load(&r->buckets[b]);
+            cumulative += TOTAL_AT(m, i, buckets, b);
             text_printf(&t,
                         "gdlab_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %llu\n",
                         m->names[i], bucket_le[b], (unsigned long long)cumulative);
@@ -166,14 +194,14 @@ char *metrics_render(struct metrics *m, long in_flight, const char *version, siz
                     "gdlab_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n"
                     "gdlab_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
                     m->names[i], (unsigned long long)count, m->names[i],
-                    (double)load(&r->sum_ns) / 1e9, m->names[i], (unsigned long long)count);
+                    (double)TOTAL(m, i, sum_ns) / 1e9, m->names[i], (unsigned long long)count);
     }
     text_printf(&t, "# HELP gdlab_http_response_bytes_total Body bytes sent (after compression), "
                     "by route.\n"
                     "# TYPE gdlab_http_response_bytes_total counter\n");
     for (size_t i = 0; i <= m->n_routes; i++) {
-        uint64_t v = load(&m->routes[i].bytes);
-        if (v || load(&m->routes[i].count))
+        uint64_t v = TOTAL(m, i, bytes);
+        if (v || TOTAL(m, i, count))
             text_printf(&t, "gdlab_http_response_bytes_total{route=\"%s\"} %llu\n", m->names[i],
                         (unsigned long long)v);
     }

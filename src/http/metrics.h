@@ -1,5 +1,6 @@
 /* Prometheus metrics: counters bumped with relaxed atomics when a request completes, rendered in
- * the text exposition format only when /metrics is asked for. */
+ * the text exposition format only when /metrics is asked for. Each thread counts into a shard of
+ * its own, so that threads on different cores never write the same cache line. */
 #ifndef GDLAB_HTTP_METRICS_H
 #define GDLAB_HTTP_METRICS_H
 
@@ -13,6 +14,8 @@
 #define METRICS_N_STATUS 12
 /* Latency bucket upper bounds, 100 us to 10 s; +Inf is the count. */
 #define METRICS_N_BUCKETS 14
+/* Shards of counters; threads are dealt to them in turn. */
+#define METRICS_SHARDS 8
 
 /* One route's counters. */
 struct metrics_route {
@@ -23,11 +26,16 @@ struct metrics_route {
     atomic_uint_fast64_t bytes;
 };
 
+/* One shard's counters, aligned to its own cache lines. */
+struct metrics_shard {
+    _Alignas(64) struct metrics_route routes[METRICS_MAX_ROUTES + 1];
+};
+
 /* All counters of a server. */
 struct metrics {
     const char *names[METRICS_MAX_ROUTES + 1];
     size_t n_routes; /* the "other" row is names[n_routes] */
-    struct metrics_route routes[METRICS_MAX_ROUTES + 1];
+    struct metrics_shard shards[METRICS_SHARDS];
 };
 
 /* Zero the counters and label the first n (at most METRICS_MAX_ROUTES) routes; names are kept. */
