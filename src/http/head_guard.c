@@ -146,9 +146,9 @@ void head_guard_request_started(struct MHD_Connection *conn)
         atomic_store_explicit(&c->waiting_since_ns, 0, memory_order_relaxed);
 }
 
-void head_guard_request_done(struct MHD_Connection *conn)
+void head_guard_request_done(struct MHD_Connection *conn, uint64_t now)
 {
     struct head_clock *c = clock_of(conn);
     if (c)
-        atomic_store_explicit(&c->waiting_since_ns, now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&c->waiting_since_ns, now, memory_order_relaxed);
 }

@@ -3,6 +3,7 @@
 #define GDLAB_HTTP_HEAD_GUARD_H
 
 #include <microhttpd.h>
+#include <stdint.h>
 
 struct head_guard;
 
@@ -20,7 +21,7 @@ void head_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
 /* A request head arrived on conn: its clock stops while the request is served. */
 void head_guard_request_started(struct MHD_Connection *conn);
 
-/* conn's response is done: the clock runs again until the next request head. */
-void head_guard_request_done(struct MHD_Connection *conn);
+/* conn's response is done at now (now_ns): the clock runs again until the next request head. */
+void head_guard_request_done(struct MHD_Connection *conn, uint64_t now);
 
 #endif

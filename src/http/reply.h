@@ -8,8 +8,12 @@
 
 #include "errors.h"
 
-/* A body from memory (body, len; freed with free()) or from a file (fd >= 0, fd_size bytes). */
+struct MHD_Response;
+
+/* A body from memory (body, len; freed with free()) or from a file (fd >= 0, fd_size bytes), or a
+ * response prepared once and shared by many requests (prepared; len is its body's length). */
 struct reply {
+    struct MHD_Response *prepared; /* owned elsewhere; NULL: build one from the fields below */
     unsigned status;
     const char *content_type;
     char *body;
