@@ -1,11 +1,14 @@
 """valgrind memcheck over API traffic: the server runs under memcheck through the hostile table
-and a sweep of every endpoint by GET and POST (answers and errors), then SIGTERM; memcheck must
-report zero errors and zero leaks (definite, indirect or possible).
+and a sweep of every endpoint by GET and POST (answers and errors), then SIGTERM; then again
+through the bounds (a request past --deadline, long requests past --threads 1 --queue 0). memcheck
+must report zero errors and zero leaks (definite, indirect or possible) in both runs.
 usage: test_memcheck.py GDLAB_BINARY VALGRIND HOSTILE_TABLE
 """
 
+import json
 import re
 import sys
+import threading
 
 import gdserver
 import test_hostile
@@ -38,19 +41,80 @@ POSTS = [
 ]
 
 
+# Bounded work, under memcheck: a run past its deadline (cancelled mid-train, or before it starts
+# while valgrind slows everything), and long requests beyond --threads 1 --queue 0 (refused).
+LONG_TRAIN = (b"GET /train?epochs=10000000&history=0&lr=" +
+              b",".join(b"%de-10" % k for k in range(1, 17)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+HEAVY = b"GET /surface?b_steps=1000&w_steps=%d HTTP/1.1\r\nHost: t\r\n\r\n"
+BOUNDS_ARGS = ["--deadline", "0.3", "--threads", "1", "--queue", "0", "--response-cache", "0"]
+
+
+def wrapper_for(valgrind, log):
+    return [valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
+            "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
+            "--track-origins=yes", "--log-file=" + log]
+
+
+def report_of(log, code, what, failures):
+    with open(log, errors="replace") as f:
+        report = f.read()
+    summary = re.search(r"ERROR SUMMARY: (\d+) errors", report)
+    leaks = {k: int(v.replace(",", "")) for k, v in
+             re.findall(r"(definitely|indirectly|possibly) lost: ([\d,]+) bytes", report)}
+    print("memcheck (%s): %s; definitely lost %d, indirectly lost %d, possibly lost %d bytes; "
+          "exit status %s" % (what, summary.group(0) if summary else "no summary",
+                              leaks.get("definitely", 0), leaks.get("indirectly", 0),
+                              leaks.get("possibly", 0), code))
+    if not summary or int(summary.group(1)) != 0 or any(leaks.values()) or code != 0:
+        failures.append("memcheck found problems in %s (exit %s):\n%s"
+                        % (what, code, report[-6000:]))
+
+
+def bounds(binary, valgrind, failures):
+    log = "memcheck-bounds-valgrind.log"
+    with gdserver.Server(binary, BOUNDS_ARGS + ["--access-log", "off"],
+                         wrapper=wrapper_for(valgrind, log),
+                         log_path="memcheck-bounds-server.log") as srv:
+        srv.wait_ready(120)
+        answers = []
+
+        def send(raw):
+            answers.append(gdserver.request(srv.port, raw, timeout=120))
+
+        threads = [threading.Thread(target=send, args=(raw,))
+                   for raw in [LONG_TRAIN] + [HEAVY % (900 + k) for k in range(3)]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kinds = sorted("%d %s" % (r.status, problem_type(r)) for r in answers)
+        print("bounds: %s" % kinds)
+        if any(r.status not in (200, 503) or not r.complete for r in answers):
+            failures.append("bounded requests answered %s" % kinds)
+        if not any("deadline-exceeded" in k for k in kinds):
+            failures.append("no request ended at its deadline: %s" % kinds)
+        code = srv.terminate(120)
+    report_of(log, code, "deadline and queue", failures)
+
+
+def problem_type(r):
+    try:
+        return json.loads(r.body).get("type", "")
+    except ValueError:
+        return ""
+
+
 def main():
     binary, valgrind, table = sys.argv[1], sys.argv[2], sys.argv[3]
     log = "memcheck-valgrind.log"
-    wrapper = [valgrind, "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=all",
-               "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99",
-               "--track-origins=yes", "--log-file=" + log]
     requests = list(SWEEP)
     for path, body in POSTS:
         requests.append(b"POST " + path + b" HTTP/1.1\r\nHost: t\r\nContent-Type: application/json"
                         b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     args, cases = test_hostile.load_table(table)
     failures = []
-    with gdserver.Server(binary, args + ["--access-log", "off"], wrapper=wrapper,
+    with gdserver.Server(binary, args + ["--access-log", "off"],
+                         wrapper=wrapper_for(valgrind, log),
                          log_path="memcheck-server.log") as srv:
         srv.wait_ready(120)
         for raw in requests:
@@ -62,18 +126,9 @@ def main():
             if errors:
                 failures.append("%s: %s" % (name, "; ".join(errors)))
         code = srv.terminate(120)
-    with open(log, errors="replace") as f:
-        report = f.read()
-    summary = re.search(r"ERROR SUMMARY: (\d+) errors", report)
-    leaks = {k: int(v.replace(",", "")) for k, v in
-             re.findall(r"(definitely|indirectly|possibly) lost: ([\d,]+) bytes", report)}
-    print("memcheck: %s; definitely lost %d, indirectly lost %d, possibly lost %d bytes; "
-          "exit status %s" % (summary.group(0) if summary else "no summary",
-                              leaks.get("definitely", 0), leaks.get("indirectly", 0),
-                              leaks.get("possibly", 0), code))
+    report_of(log, code, "sweep and hostile table", failures)
     print("requests: %d endpoint sweep, %d hostile" % (len(requests), len(cases)))
-    if not summary or int(summary.group(1)) != 0 or any(leaks.values()) or code != 0:
-        failures.append("memcheck found problems (exit %s):\n%s" % (code, report[-6000:]))
+    bounds(binary, valgrind, failures)
     for f in failures:
         print("FAIL: " + f)
     print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
