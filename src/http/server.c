@@ -955,8 +955,10 @@ static struct MHD_Response *build_response(const struct server *s, unsigned meth
                                            bool close)
 {
     struct MHD_Response *resp;
-    /* the body (or, for 304, the one the client holds) could differ with Accept-Encoding */
-    bool varies = r->fd < 0 && ((r->status == 200 && gzip_compressible(r->content_type)) ||
+    /* the body (or, for 304, the one the client holds) could differ with Accept-Encoding; a body
+     * too short to compress never does */
+    bool varies = r->fd < 0 && ((r->status == 200 && gzip_compressible(r->content_type) &&
+                                 (r->gzipped || r->len >= GZIP_MIN_BYTES)) ||
                                 (r->status == 304 && r->etag[0]));
     if (r->fd >= 0)
         resp = MHD_create_response_from_fd64(r->fd_size, r->fd);
@@ -1000,7 +1002,8 @@ static struct MHD_Response *build_response(const struct server *s, unsigned meth
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, r->allow);
             MHD_add_response_header(resp, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
             MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
-        } else {
+        } else if (r->etag[0] || r->gzipped) {
+            /* a page's script may read these; an answer without them has nothing to expose */
             MHD_add_response_header(resp, "Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
         }
     }

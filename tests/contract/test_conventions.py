@@ -59,6 +59,12 @@ class Cors(unittest.TestCase):
         # a page's script may read the ETag of an actual answer
         resp = server.get("/scale", headers={"Origin": "http://page.test"})
         self.assertIn("etag", header_list(resp.headers.get("access-control-expose-headers")))
+        # an answer with neither an ETag nor an encoding has nothing to expose, and a body too
+        # short to compress does not vary with Accept-Encoding
+        resp = server.get("/health", headers={"Origin": "http://page.test"})
+        self.assertEqual(resp.headers.get("access-control-allow-origin"), "*")
+        self.assertNotIn("access-control-expose-headers", resp.headers)
+        self.assertNotIn("accept-encoding", header_list(resp.headers.get("vary")))
 
     def test_configured_origin(self):
         with Server("--cors-origin", "https://tutorial.test") as s:
