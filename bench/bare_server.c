@@ -6,13 +6,19 @@
  * The response is queued on the second call of the access handler: libmicrohttpd 0.9.75 closes the
  * connection after a response queued on the first (headers-only) call, which would cost keep-alive.
  *
- *     bare_server [--port N]      (binds 127.0.0.1; port 0 picks a free one, printed on stdout)
+ *     bare_server [--port N] [--pool-kib K]
+ *
+ * binds 127.0.0.1 (port 0 picks a free one, printed on stdout). --pool-kib sets libmicrohttpd's
+ * per-connection memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT; default its own 32 KiB), which
+ * it zeroes after every request: gdlab uses 16, and bench/run measures the bare server as
+ * libmicrohttpd ships, so that its ceiling is the library's, not one tuned like gdlab.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <microhttpd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,18 +73,21 @@ static unsigned available_cpus(void)
 
 int main(int argc, char **argv)
 {
-    unsigned long port = 0;
+    unsigned long port = 0, pool_kib = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
+        bool is_port = strcmp(argv[i], "--port") == 0;
+        if ((is_port || strcmp(argv[i], "--pool-kib") == 0) && i + 1 < argc) {
             char *end;
             errno = 0;
-            port = strtoul(argv[++i], &end, 10);
-            if (errno || *end || port > 65535) {
-                fprintf(stderr, "bare_server: bad port '%s'\n", argv[i]);
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (errno || *end || v > (is_port ? 65535u : 1024u * 1024u)) {
+                fprintf(stderr, "bare_server: bad %s '%s'\n", is_port ? "port" : "pool size",
+                        argv[i]);
                 return 2;
             }
+            *(is_port ? &port : &pool_kib) = v;
         } else {
-            fprintf(stderr, "usage: bare_server [--port N]\n");
+            fprintf(stderr, "usage: bare_server [--port N] [--pool-kib K]\n");
             return 2;
         }
     }
@@ -101,7 +110,9 @@ int main(int argc, char **argv)
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        pool_kib ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END, (size_t)pool_kib * 1024u,
+        MHD_OPTION_END);
     if (!daemon) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%lu\n", port);
         return 1;
