@@ -3,6 +3,7 @@ suite): zero socket errors, zero 5xx, and the server's RSS at the end within 10%
 a warm-up run, both read a few seconds after the load stops. usage: test_soak.py GDLAB_BINARY SOAK_LUA SECONDS
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -32,6 +33,29 @@ def wrk(port, lua, seconds):
     return [int(x) for x in m.groups()], [int(x) for x in e.groups()]
 
 
+def thread_states(pid):
+    """Each server thread's name, scheduler state, CPU ticks and kernel wait channel: printed when
+    the soak fails, so that a stalled thread shows where it waited."""
+    out = []
+    try:
+        tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+    except OSError:
+        return "gone"
+    for tid in tids:
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "stat") as f:
+                stat = f.read()
+            with open(base + "wchan") as f:
+                wchan = f.read().strip() or "-"
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out.append("%s:%s:%s:%s+%s:%s" % (tid, name, fields[0], fields[11], fields[12], wchan))
+    return " ".join(out)
+
+
 def main():
     binary, lua, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if not shutil.which("wrk"):
@@ -45,12 +69,16 @@ def main():
         time.sleep(SETTLE_S)
         rss_warm = srv.rss_kib()
         samples = []
+        states = []
         stop = threading.Event()
 
         def sample():
+            t0 = time.monotonic()
             while not stop.wait(1.0):
                 if srv.alive():
                     samples.append(srv.rss_kib())
+                    states.append("%5.1f s %s" % (time.monotonic() - t0,
+                                                  thread_states(srv.proc.pid)))
 
         sampler = threading.Thread(target=sample)
         sampler.start()
@@ -78,6 +106,9 @@ def main():
             failures.append("the server died")
         elif srv.terminate() != 0:
             failures.append("server did not exit 0 on SIGTERM")
+    if failures:
+        print("server threads each second of the soak (tid:name:state:utime+stime:wchan):")
+        print("\n".join(states))
     for f in failures:
         print("FAIL: " + f)
     print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
