@@ -140,7 +140,8 @@ static uint64_t total(const struct metrics *m, size_t route, size_t offset)
 #define TOTAL_AT(m, route, field, k)                                                               \
     total((m), (route), offsetof(struct metrics_route, field) + (k) * sizeof(atomic_uint_fast64_t))
 
-char *metrics_render(struct metrics *m, long in_flight, const char *version, size_t *len)
+char *metrics_render(struct metrics *m, const struct metrics_gauges *g, const char *version,
+                     size_t *len)
 {
     struct text t = {.cap = 16384};
     t.buf = malloc(t.cap);
@@ -155,7 +156,17 @@ char *metrics_render(struct metrics *m, long in_flight, const char *version, siz
                 "# HELP gdlab_http_requests_in_flight Requests being answered now.\n"
                 "# TYPE gdlab_http_requests_in_flight gauge\n"
                 "gdlab_http_requests_in_flight %ld\n",
-                in_flight);
+                g->in_flight);
+    text_printf(&t,
+                "# HELP gdlab_long_requests Long requests computing or waiting for a compute "
+                "thread.\n"
+                "# TYPE gdlab_long_requests gauge\n"
+                "gdlab_long_requests %u\n"
+                "# HELP gdlab_long_requests_capacity The most long requests admitted at once "
+                "(--threads + --queue); more get 503.\n"
+                "# TYPE gdlab_long_requests_capacity gauge\n"
+                "gdlab_long_requests_capacity %u\n",
+                g->long_requests, g->long_capacity);
     text_printf(&t, "# HELP gdlab_http_requests_total HTTP requests answered, by route and status "
                     "(status 0: the client went away first).\n"
                     "# TYPE gdlab_http_requests_total counter\n");

@@ -44,7 +44,15 @@ void metrics_init(struct metrics *m, const char *const *names, size_t n);
 /* Count one finished request of route (n_routes or more: "other"); status 0 when none was sent. */
 void metrics_observe(struct metrics *m, size_t route, unsigned status, uint64_t bytes, uint64_t ns);
 
+/* The server's state at the moment of a scrape, rendered as gauges. */
+struct metrics_gauges {
+    long in_flight;         /* requests begun and not completed */
+    unsigned long_requests; /* long requests computing or queued */
+    unsigned long_capacity; /* the most admitted at once: --threads + --queue */
+};
+
 /* The text exposition (malloc'd, *len bytes), or NULL when out of memory. */
-char *metrics_render(struct metrics *m, long in_flight, const char *version, size_t *len);
+char *metrics_render(struct metrics *m, const struct metrics_gauges *g, const char *version,
+                     size_t *len);
 
 #endif

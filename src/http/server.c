@@ -484,7 +484,9 @@ static void handle_ready(struct server *s, struct request *req, struct reply *r)
 
 static void handle_metrics(struct server *s, struct request *req, struct reply *r)
 {
-    r->body = metrics_render(&s->metrics, in_flight_total(s), GDLAB_VERSION, &r->len);
+    struct metrics_gauges g = {in_flight_total(s), atomic_load(&s->long_requests),
+                               s->cfg->threads + s->cfg->queue};
+    r->body = metrics_render(&s->metrics, &g, GDLAB_VERSION, &r->len);
     if (!r->body) {
         reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory writing the metrics");
         return;

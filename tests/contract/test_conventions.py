@@ -290,6 +290,10 @@ class Metrics(unittest.TestCase):
         self.assertEqual(req("/dataset", "400"), 1)
         self.assertEqual(req("other", "404"), 1)
         self.assertGreaterEqual(samples[("gdlab_http_requests_in_flight", frozenset())], 1)
+        self.assertEqual(types["gdlab_long_requests"], "gauge")
+        self.assertEqual(samples[("gdlab_long_requests", frozenset())], 0, "none computing now")
+        # the contract's servers run --threads 2 with the default --queue 64
+        self.assertEqual(samples[("gdlab_long_requests_capacity", frozenset())], 66)
         buckets = sorted((float(dict(k[1])["le"]), v) for k, v in samples.items()
                          if k[0] == "gdlab_http_request_duration_seconds_bucket"
                          and dict(k[1])["route"] == "/train")
