@@ -3,8 +3,10 @@
 #ifndef GDLAB_FUZZ_ENDPOINTS_H
 #define GDLAB_FUZZ_ENDPOINTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "endpoints.h"
 #include "params.h"
@@ -44,6 +46,34 @@ static inline void fuzz_run_endpoint(const struct fuzz_endpoint *e, struct api_p
     if (e->run(p, NULL, &w, &err) != 0 && (unsigned)err.code >= HTTP_E_COUNT)
         abort();
     jw_free(&w);
+}
+
+/* What a parse (rc its result) must leave: a refusal names a known 4xx problem with a terminated
+ * detail; an acceptance holds values within the limits, and is computed when compute is set.
+ * Any breach aborts, which libFuzzer reports as a crash. p is released. */
+static inline void fuzz_check_parse(const struct fuzz_endpoint *e, int rc, struct api_params *p,
+                                    const struct http_problem *err, const struct api_limits *lim,
+                                    bool compute)
+{
+    if (rc != 0) {
+        if ((unsigned)err->code >= HTTP_E_COUNT || http_error_status(err->code) >= 500 ||
+            memchr(err->detail, '\0', sizeof(err->detail)) == NULL)
+            abort();
+        return;
+    }
+    if (p->data.n < 2 || p->data.n > lim->max_n)
+        abort();
+    if ((e->groups & PG_TRAIN) && (p->n_lr < 1 || p->n_lr > lim->max_lrs || p->epochs < 1 ||
+                                   p->epochs > lim->max_epochs || p->history > lim->max_history))
+        abort();
+    if ((e->groups & PG_GRID) &&
+        (p->b_steps < 2 || p->w_steps < 2 || p->b_steps > lim->max_grid_points / p->w_steps))
+        abort();
+    if (p->x && !p->y)
+        abort();
+    if (compute)
+        fuzz_run_endpoint(e, p);
+    params_free(p);
 }
 
 #endif

@@ -30,22 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct api_params p;
     struct http_problem err = {0};
     memset(&p, 0, sizeof(p));
-    if (params_from_json(&p, e->groups, e->default_scaler, body, len, &lim, &err) != 0) {
-        if ((unsigned)err.code >= HTTP_E_COUNT || http_error_status(err.code) >= 500 ||
-            memchr(err.detail, '\0', sizeof(err.detail)) == NULL)
-            abort();
-    } else {
-        if (p.data.n < 2 || p.data.n > lim.max_n)
-            abort();
-        if ((e->groups & PG_TRAIN) && (p.n_lr < 1 || p.n_lr > lim.max_lrs || p.epochs < 1 ||
-                                       p.epochs > lim.max_epochs || p.history > lim.max_history))
-            abort();
-        if (p.x && !p.y)
-            abort();
-        if (compute)
-            fuzz_run_endpoint(e, &p);
-        params_free(&p);
-    }
+    int rc = params_from_json(&p, e->groups, e->default_scaler, body, len, &lim, &err);
+    fuzz_check_parse(e, rc, &p, &err, &lim, compute);
     free(body);
     return 0;
 }
