@@ -6,16 +6,15 @@ port it got on its first stderr line, which it writes to a log file that the tes
 import http.client
 import json
 import os
-import re
-import signal
-import subprocess
-import tempfile
+import sys
 import time
 import unittest
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from gdlab_process import GdlabProcess  # noqa: E402
+
 BINARY = os.environ.get("GDLAB_BINARY", "")
-START_TIMEOUT_S = 30.0
 
 
 class Response:
@@ -33,60 +32,22 @@ class Response:
         return self.headers.get("content-type", "")
 
 
-class Server:
+class Server(GdlabProcess):
     """A gdlab process; use as a context manager. extra_args go on its command line."""
 
     def __init__(self, *extra_args, env=None):
         if not BINARY:
             raise unittest.SkipTest("GDLAB_BINARY is not set")
-        self.args = [BINARY, "--port", "0", "--threads", "2", *extra_args]
-        self.env = dict(os.environ, **(env or {}))
-        self.proc = None
-        self.port = None
-        self.log = None
+        super().__init__(BINARY, extra_args, env=env)
 
     def __enter__(self):
-        self.log = tempfile.NamedTemporaryFile(prefix="gdlab-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log,
-                                     env=self.env)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while self.port is None:
-            if self.proc.poll() is not None:
-                raise RuntimeError("gdlab exited at start-up:\n" + self.log_text())
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("gdlab did not start:\n" + self.log_text())
-            m = re.search(r"listening on http://\S+:(\d+)/", self.log_text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                time.sleep(0.02)
+        self.start()
         while self.get("/health").status != 200:
             time.sleep(0.02)
         return self
 
     def __exit__(self, *exc):
-        # A clean stop exits 0; under the asan preset a leak or sanitizer report makes it fail.
-        rc = self.stop()
-        log = self.log_text()
-        os.unlink(self.log.name)
-        if rc != 0 and exc[0] is None:
-            raise AssertionError(f"gdlab exited with {rc}:\n{log[-4000:]}")
-
-    def log_text(self):
-        with open(self.log.name, "r", encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Signal the server and wait; returns its exit code."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
+        self.finish(exc[0])
 
     def connection(self, timeout=120):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)

@@ -10,8 +10,7 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import tempfile
+import sys
 import time
 import urllib.parse
 
@@ -19,11 +18,13 @@ import jsonschema
 import jsonschema._validators
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from gdlab_process import GdlabProcess  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 BINARY = os.environ.get("GDLAB_BINARY", os.path.join(TOP, "build/dev/src/http/gdlab"))
 OPENAPI = os.environ.get("GDLAB_OPENAPI", os.path.join(TOP, "openapi/openapi.yaml"))
-START_TIMEOUT_S = 30.0
 METHODS = ("get", "head", "post", "options", "put", "delete", "patch", "trace")
 
 
@@ -221,53 +222,23 @@ def query_value(v):
     return str(v)
 
 
-class Server:
+class Server(GdlabProcess):
     """A gdlab process; a context manager. extra_args go on its command line."""
 
     def __init__(self, *extra_args, env=None, preexec_fn=None):
         if not os.path.exists(BINARY):
             raise RuntimeError("no gdlab binary at %s (set GDLAB_BINARY)" % BINARY)
-        self.args = [BINARY, "--port", "0", "--threads", "2", *extra_args]
-        self.env = dict(os.environ, **(env or {}))
-        self.preexec_fn = preexec_fn
-        self.proc = None
-        self.port = None
-        self.log = None
+        super().__init__(BINARY, extra_args, env=env, preexec_fn=preexec_fn,
+                         log_prefix="gdlab-contract-")
         self.conn = None
         self.spares = []  # kept-alive connections for a draining server (Draining)
 
     def __enter__(self):
-        self.log = tempfile.NamedTemporaryFile(prefix="gdlab-contract-", suffix=".log",
-                                               delete=False)
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log,
-                                     env=self.env, preexec_fn=self.preexec_fn)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while self.port is None:
-            if self.proc.poll() is not None:
-                text = self.log_text()
-                os.unlink(self.log.name)
-                raise RuntimeError("gdlab exited at start-up:\n" + text)
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("gdlab did not start:\n" + self.log_text())
-            m = re.search(r"listening on http://\S+:(\d+)/", self.log_text())
-            if m:
-                self.port = int(m.group(1))
-            else:
-                time.sleep(0.02)
+        self.start()
         return self
 
     def __exit__(self, *exc):
-        code = self.stop()
-        text = self.log_text()
-        os.unlink(self.log.name)
-        # a clean stop exits 0; under the sanitizers a leak or an error makes it fail
-        if exc[0] is None and code != 0:
-            raise AssertionError("gdlab exited with %s:\n%s" % (code, text[-4000:]))
-
-    def log_text(self):
-        with open(self.log.name, "r", encoding="utf-8", errors="replace") as f:
-            return f.read()
+        self.finish(exc[0])
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         if self.conn:
@@ -275,15 +246,7 @@ class Server:
             self.conn = None
         while self.spares:
             self.spares.pop().close()
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                return self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise
-        return self.proc.returncode if self.proc else None
+        return super().stop(sig, timeout)
 
     @property
     def base(self):
