@@ -319,14 +319,7 @@ static const struct bad_cs_case {
 START_TEST(cross_section_rejects_bad_input)
 {
     const struct bad_cs_case *c = &bad_cs_cases[_i];
-    struct gd_moments m = {.n = 2,
-                           .x_mean = 0.5,
-                           .y_mean = 2,
-                           .cxx = 0.25,
-                           .cxy = 0.5,
-                           .cyy = 1.01,
-                           .w_opt = 2,
-                           .loss_opt = 0.01};
+    struct gd_moments m = tu_small_moments();
     double bg[11], wg[11];
     gd_linspace(-2, 4, 11, bg);
     gd_linspace(-1, 5, 11, wg);

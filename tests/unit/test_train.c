@@ -306,14 +306,7 @@ static bool expired(void *ctx)
 
 START_TEST(cancel_callback)
 {
-    struct gd_moments m = {.n = 2,
-                           .x_mean = 0.5,
-                           .y_mean = 2,
-                           .cxx = 0.25,
-                           .cxy = 0.5,
-                           .cyy = 1.01,
-                           .w_opt = 2,
-                           .loss_opt = 0.01};
+    struct gd_moments m = tu_small_moments();
     struct cancel_count count = {0, true};
     struct gd_train_config cfg = {
         .lr = 1e-9, .b0 = 0, .w0 = 0, .epochs = 200000, .cancel = {expired, &count}};
@@ -345,14 +338,7 @@ static const struct bad_config {
 START_TEST(bad_config_is_einval)
 {
     const struct bad_config *c = &bad_configs[_i];
-    struct gd_moments m = {.n = 2,
-                           .x_mean = 0.5,
-                           .y_mean = 2,
-                           .cxx = 0.25,
-                           .cxy = 0.5,
-                           .cyy = 1.01,
-                           .w_opt = 2,
-                           .loss_opt = 0.01};
+    struct gd_moments m = tu_small_moments();
     struct gd_train_config cfg = {
         .lr = c->lr, .b0 = c->b0, .w0 = c->w0, .epochs = 10, .tol = c->tol};
     struct gd_run_result res;
@@ -363,14 +349,7 @@ END_TEST
 
 START_TEST(zero_epochs_and_empty_history)
 {
-    struct gd_moments m = {.n = 2,
-                           .x_mean = 0.5,
-                           .y_mean = 2,
-                           .cxx = 0.25,
-                           .cxy = 0.5,
-                           .cyy = 1.01,
-                           .w_opt = 2,
-                           .loss_opt = 0.01};
+    struct gd_moments m = tu_small_moments();
     struct gd_history *h = gd_history_new(0);
     ck_assert_ptr_nonnull(h);
     struct gd_train_config cfg = {.lr = 0.1, .b0 = 1, .w0 = 1, .epochs = 0};

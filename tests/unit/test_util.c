@@ -142,3 +142,15 @@ int tu_run(Suite *s)
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+struct gd_moments tu_small_moments(void)
+{
+    return (struct gd_moments){.n = 2,
+                               .x_mean = 0.5,
+                               .y_mean = 2,
+                               .cxx = 0.25,
+                               .cxy = 0.5,
+                               .cyy = 1.01,
+                               .w_opt = 2,
+                               .loss_opt = 0.01};
+}

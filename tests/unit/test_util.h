@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gdlab/moments.h"
+
 /* One line of a vector file: a kind, then whitespace-separated fields. */
 struct tu_record {
     const char *kind;
@@ -46,6 +48,10 @@ bool tu_close(double got, double want, double rel, double abs);
 
 /* The same bits (so 0.0 and -0.0 differ, and NaN equals the same NaN). */
 bool tu_same_bits(double a, double b);
+
+/* Small, well-conditioned moments for the edge cases: two points on y = 1 + 2x (x = 0 and 1)
+ * with a residual loss of 0.01 at the optimum w = 2. */
+struct gd_moments tu_small_moments(void);
 
 /* Run one suite with CK_NORMAL output; the exit status of a test program. */
 int tu_run(Suite *s);
