@@ -319,14 +319,18 @@ static double accept_q(const char *accept, const char *type, const char *subtype
     return best_q;
 }
 
+static const char *if_none_match(const struct request *req)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
+}
+
 static void handle_index(struct server *s, struct request *req, struct reply *r)
 {
     const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Accept");
     r->vary = "Accept";
     if (accept && s->web.usable &&
         accept_q(accept, "text", "html") > accept_q(accept, "application", "json")) {
-        const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
-        static_serve(&s->web, "index.html", inm, INDEX_CACHE_CONTROL, req->url, r);
+        static_serve(&s->web, "index.html", if_none_match(req), INDEX_CACHE_CONTROL, req->url, r);
         if (r->status != 404) {
             r->vary = "Accept";
             return;
@@ -373,8 +377,7 @@ static void handle_index(struct server *s, struct request *req, struct reply *r)
     etag_update(&h, r->body, r->len);
     etag_final(&h, "", r->etag);
     r->cache_control = INDEX_CACHE_CONTROL;
-    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
-    if (etag_matches(inm, r->etag)) {
+    if (etag_matches(if_none_match(req), r->etag)) {
         free(r->body);
         r->body = NULL;
         r->len = 0;
@@ -414,8 +417,8 @@ static void handle_health(struct server *s, struct request *req, struct reply *r
 
 static void handle_static(struct server *s, struct request *req, struct reply *r)
 {
-    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
-    static_serve(&s->web, req->url + strlen("/static/"), inm, STATIC_CACHE_CONTROL, req->url, r);
+    static_serve(&s->web, req->url + strlen("/static/"), if_none_match(req), STATIC_CACHE_CONTROL,
+                 req->url, r);
 }
 
 /* The documentation a problem document's type URI points at. */
@@ -439,11 +442,6 @@ static void handle_problem_type(struct server *s, struct request *req, struct re
 }
 
 /* ---- readiness, metrics, the OpenAPI document and its explorer ----------------------------- */
-
-static const char *if_none_match(const struct request *req)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "If-None-Match");
-}
 
 /* A copy of bytes that never change while the server runs, with their ETag: 304 when the client
  * has them already. */
