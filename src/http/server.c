@@ -879,10 +879,8 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         rc = params_from_query(&params, rt->groups, rt->default_scaler, q.args, q.count, lim, &err);
     }
     if (rc != 0) {
-        if (keyed)
-            jw_free(&key);
         reply_problem(r, &err, req->url);
-        return;
+        goto out_free_params; /* a failed parse leaves params safe to free */
     }
     /* the body is parsed; drop it before the answer is computed */
     free(req->body);
@@ -893,19 +891,13 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
     if (api_etag(rt, &params, req->etag) && inm && etag_or_gzip_matches(inm, req->etag, r->etag)) {
         api_headers(r, rt);
         r->status = 304;
-        if (keyed)
-            jw_free(&key);
-        params_free(&params);
-        return;
+        goto out_free_params;
     }
 
     if (!keyed && s->cache && !params.x) {
         keyed = api_cache_key(&key, rt, &params, req->gzip_ok);
-        if (keyed && reply_cached(s, rt, &key, NULL, r)) {
-            jw_free(&key);
-            params_free(&params);
-            return;
-        }
+        if (keyed && reply_cached(s, rt, &key, NULL, r))
+            goto out_free_params;
     }
     if (s->pool && api_cost(rt, &params) >= OFFLOAD_MIN_COST) {
         /* Past the running threads and the queue, refuse at once: a client told to come back
@@ -913,15 +905,12 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         unsigned most = s->cfg->threads + s->cfg->queue;
         if (atomic_fetch_add(&s->long_requests, 1) >= most) {
             atomic_fetch_sub(&s->long_requests, 1);
-            if (keyed)
-                jw_free(&key);
-            params_free(&params);
             problem_set(&err, HTTP_E_OVERLOADED, NULL,
                         "%u long requests are computing or queued, the most this server takes "
                         "(--threads %u plus --queue %u); retry shortly",
                         most, s->cfg->threads, s->cfg->queue);
             reply_problem(r, &err, req->url);
-            return;
+            goto out_free_params;
         }
         req->server = s;
         req->params = params;
@@ -943,8 +932,15 @@ static void handle_api(struct server *s, struct request *req, struct reply *r)
         MHD_resume_connection(req->conn);
         req->deferred = false;
     }
+    /* compute_api releases the key and the parameters */
     compute_api(s, rt, &params, &req->deadline, keyed ? &key : NULL, req->etag, req->gzip_ok,
                 req->url, r);
+    return;
+
+out_free_params:
+    if (keyed)
+        jw_free(&key);
+    params_free(&params);
 }
 
 /* ---- libmicrohttpd glue --------------------------------------------------------------- */
