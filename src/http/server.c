@@ -1429,19 +1429,11 @@ int server_run(const struct server_config *cfg)
         fprintf(stderr, "gdlab: cannot start the access log; requests go unlogged\n");
     struct MHD_Daemon *d = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, &s,
                                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+    long left = 0; /* requests still in flight when the grace ran out */
     if (!d) {
         fprintf(stderr, "gdlab: cannot listen on %s port %u: %s\n", cfg->bind, cfg->port,
                 strerror(errno));
-        offload_free(s.pool);
-        offload_free(s.busy_pool);
-        if (s.health)
-            MHD_destroy_response(s.health);
-        response_cache_free(s.cache);
-        access_log_free(s.log);
-        head_guard_free(guard);
-        static_root_close(&s.web);
-        static_root_close(&s.docs);
-        return 1;
+        goto out_release;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : cfg->port;
@@ -1483,12 +1475,15 @@ int server_run(const struct server_config *cfg)
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
     }
-    long left = in_flight_total(&s);
+    left = in_flight_total(&s);
     atomic_store(&s.abandon, true);
-    /* the pool first: its jobs resume their connections, which must still exist */
+
+out_release:
+    /* the pools first: their jobs resume their connections, which must still exist */
     offload_free(s.pool);
     offload_free(s.busy_pool);
-    MHD_stop_daemon(d);
+    if (d)
+        MHD_stop_daemon(d);
     if (s.health)
         MHD_destroy_response(s.health);
     head_guard_free(guard); /* after the daemon: every connection it tracked is closed */
@@ -1496,6 +1491,8 @@ int server_run(const struct server_config *cfg)
     response_cache_free(s.cache);
     static_root_close(&s.web);
     static_root_close(&s.docs);
+    if (!d)
+        return 1;
     if (left > 0)
         fprintf(stderr, "gdlab: stopped with %ld requests unfinished after %u s\n", left,
                 cfg->shutdown_grace);
