@@ -396,6 +396,17 @@ static void health_reply(struct reply *r)
     r->cache_control = "no-store";
 }
 
+/* /health's answer with a copy of the body of its own; false when out of memory. */
+static bool health_reply_copy(struct reply *r)
+{
+    r->body = malloc(sizeof(health_body) - 1);
+    if (!r->body)
+        return false;
+    memcpy(r->body, health_body, sizeof(health_body) - 1);
+    health_reply(r);
+    return true;
+}
+
 static void handle_health(struct server *s, struct request *req, struct reply *r)
 {
     /* Probes and load balancers ask this most: answered with one response built at start-up
@@ -406,13 +417,8 @@ static void handle_health(struct server *s, struct request *req, struct reply *r
         r->prepared = s->health;
         return;
     }
-    r->body = malloc(sizeof(health_body) - 1);
-    if (!r->body) {
+    if (!health_reply_copy(r))
         reply_error(r, req, HTTP_E_OUT_OF_MEMORY, NULL, "out of memory");
-        return;
-    }
-    memcpy(r->body, health_body, sizeof(health_body) - 1);
-    health_reply(r);
 }
 
 static void handle_static(struct server *s, struct request *req, struct reply *r)
@@ -1419,12 +1425,8 @@ int server_run(const struct server_config *cfg)
     s.cache = response_cache_new(cfg->response_cache);
     struct reply health;
     reply_init(&health);
-    health_reply(&health);
-    health.body = malloc(health.len);
-    if (health.body) {
-        memcpy(health.body, health_body, health.len);
+    if (health_reply_copy(&health))
         s.health = build_response(&s, M_GET, &health, false);
-    }
     if (cfg->access_log && !(s.log = access_log_new(STDERR_FILENO)))
         fprintf(stderr, "gdlab: cannot start the access log; requests go unlogged\n");
     struct MHD_Daemon *d = MHD_start_daemon(flags, cfg->port, NULL, NULL, access_handler, &s,
