@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define LOG_FLUSH_MS 10
 #define LOG_BUFFER_BYTES 16384
 
@@ -76,13 +78,7 @@ static void *flusher(void *arg)
     struct access_log *log = arg;
     pthread_mutex_lock(&log->lock);
     while (!log->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += LOG_FLUSH_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = realtime_after_ms(LOG_FLUSH_MS);
         pthread_cond_timedwait(&log->wake, &log->lock, &until);
         uint64_t now = now_ms();
         for (struct log_buffer *b = log->buffers; b; b = b->next) {

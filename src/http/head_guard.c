@@ -45,13 +45,7 @@ static void *sweep(void *arg)
     struct head_guard *g = arg;
     pthread_mutex_lock(&g->lock);
     while (!g->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += SWEEP_INTERVAL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = realtime_after_ms(SWEEP_INTERVAL_MS);
         pthread_cond_timedwait(&g->wake, &g->lock, &until);
         uint64_t now = now_ns();
         for (struct head_clock *c = g->head.next; c != &g->head; c = c->next) {
