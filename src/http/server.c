@@ -111,6 +111,7 @@ struct server {
     struct response_cache *cache; /* NULL: none */
     struct access_log *log;       /* NULL: no access log */
     struct static_root docs;      /* swagger-ui-dist for /docs/ */
+    char docs_etag[ETAG_MAX];     /* of the explorer page, which changes only with the server */
     struct metrics metrics;
     atomic_bool stopping;        /* SIGINT/SIGTERM came: /ready answers 503 */
     struct MHD_Response *health; /* /health's answer, built once; NULL: built per request */
@@ -513,15 +514,8 @@ static void handle_openapi(struct server *s, struct request *req, struct reply *
 
 static void handle_docs(struct server *s, struct request *req, struct reply *r)
 {
-    (void)s;
-    struct etag_hasher h;
-    char etag[ETAG_MAX];
-    etag_init(&h);
-    etag_update_str(&h, GDLAB_VERSION);
-    etag_update(&h, docs_page_html, docs_page_html_len);
-    etag_final(&h, "", etag);
-    reply_bytes(r, req, docs_page_html, docs_page_html_len, "text/html; charset=utf-8", etag,
-                DOC_CACHE_CONTROL);
+    reply_bytes(r, req, docs_page_html, docs_page_html_len, "text/html; charset=utf-8",
+                s->docs_etag, DOC_CACHE_CONTROL);
 }
 
 static void handle_docs_asset(struct server *s, struct request *req, struct reply *r)
@@ -1376,6 +1370,11 @@ int server_run(const struct server_config *cfg)
     for (size_t i = 0; i < N_ROUTES; i++)
         route_names[i] = routes[i].path;
     metrics_init(&s.metrics, route_names, N_ROUTES);
+    struct etag_hasher h;
+    etag_init(&h);
+    etag_update_str(&h, GDLAB_VERSION);
+    etag_update(&h, docs_page_html, docs_page_html_len);
+    etag_final(&h, "", s.docs_etag);
     struct sockaddr_storage addr;
     if (make_address(cfg->bind, cfg->port, &addr) != 0) {
         fprintf(stderr, "gdlab: --bind %s is not an IPv4 or IPv6 address\n", cfg->bind);
