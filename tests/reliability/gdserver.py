@@ -5,6 +5,7 @@ smuggling shapes reach the server unmodified; responses are parsed just enough t
 status, headers, body and whether the server closed the connection after them.
 """
 
+import json
 import os
 import resource
 import signal
@@ -238,6 +239,14 @@ def request(port, data, timeout=10.0, check_close=False, close_wait=1.0):
             except socket.timeout:
                 r.closed = False
         return r
+
+
+def problem_type(r):
+    """The type of a problem+json answer ("/problems/overloaded"), "" for any other body."""
+    try:
+        return json.loads(r.body).get("type", "")
+    except (ValueError, AttributeError):
+        return ""
 
 
 def percentile(values, p):

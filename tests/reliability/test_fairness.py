@@ -23,13 +23,6 @@ LONG_TRAIN = (b"GET /train?epochs=10000000&history=0&lr=" +
               b",".join(b"%de-10" % k for k in range(1, 17)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
 
 
-def problem_type(r):
-    try:
-        return json.loads(r.body).get("type", "")
-    except ValueError:
-        return ""
-
-
 def overload(binary, failures):
     with gdserver.Server(binary, ["--threads", "2", "--queue", "1", "--access-log", "off"],
                          log_path="fairness-server.log") as srv:
@@ -72,7 +65,7 @@ def overload(binary, failures):
             failures.append("no heavy request was refused past the queue")
         for r in busy:
             if (r.header("retry-after") != "1" or "problem+json" not in r.header("content-type")
-                    or problem_type(r) != "/problems/overloaded"
+                    or gdserver.problem_type(r) != "/problems/overloaded"
                     or "--queue 1" not in json.loads(r.body)["detail"]):
                 failures.append("503 without Retry-After, problem+json, type overloaded or the "
                                 "limit in the detail: %r %r %r" % (r, r.headers, r.body[:300]))
@@ -94,9 +87,9 @@ def deadline(binary, failures):
         r = gdserver.request(srv.port, LONG_TRAIN, timeout=60)
         took = time.monotonic() - t0
         print("a long /train under --deadline 0.001: %r %s in %.3f s"
-              % (r, problem_type(r), took))
+              % (r, gdserver.problem_type(r), took))
         if (r.status != 503 or "problem+json" not in r.header("content-type")
-                or problem_type(r) != "/problems/deadline-exceeded"):
+                or gdserver.problem_type(r) != "/problems/deadline-exceeded"):
             failures.append("the deadline did not end the request with 503 deadline-exceeded: %r"
                             % r)
         elif r.header("retry-after"):
@@ -130,7 +123,7 @@ def queued_deadline(binary, failures):
             t.start()
         for t in threads:
             t.join()
-        kinds = sorted("%d %s" % (r.status, problem_type(r) or "ok") for r, _ in answers)
+        kinds = sorted("%d %s" % (r.status, gdserver.problem_type(r) or "ok") for r, _ in answers)
         slowest = max(took for _, took in answers)
         print("8 surfaces on 1 thread under --deadline 0.25: %s; slowest answer %.3f s"
               % (kinds, slowest))

@@ -5,12 +5,12 @@ must report zero errors and zero leaks (definite, indirect or possible) in both 
 usage: test_memcheck.py GDLAB_BINARY VALGRIND HOSTILE_TABLE
 """
 
-import json
 import re
 import sys
 import threading
 
 import gdserver
+import test_fairness
 import test_hostile
 
 SWEEP = [
@@ -41,10 +41,9 @@ POSTS = [
 ]
 
 
-# Bounded work, under memcheck: a run past its deadline (cancelled mid-train, or before it starts
-# while valgrind slows everything), and long requests beyond --threads 1 --queue 0 (refused).
-LONG_TRAIN = (b"GET /train?epochs=10000000&history=0&lr=" +
-              b",".join(b"%de-10" % k for k in range(1, 17)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+# Bounded work, under memcheck: the fairness test's long /train past its deadline (cancelled
+# mid-train, or before it starts while valgrind slows everything), and long requests beyond
+# --threads 1 --queue 0 (refused).
 HEAVY = b"GET /surface?b_steps=1000&w_steps=%d HTTP/1.1\r\nHost: t\r\n\r\n"
 BOUNDS_ARGS = ["--deadline", "0.3", "--threads", "1", "--queue", "0", "--response-cache", "0"]
 
@@ -77,7 +76,7 @@ def bounds(binary, valgrind, failures):
                          log_path="memcheck-bounds-server.log") as srv:
         srv.wait_ready(120)
         # alone first, so that the one compute slot is free for it
-        late = gdserver.request(srv.port, LONG_TRAIN, timeout=120)
+        late = gdserver.request(srv.port, test_fairness.LONG_TRAIN, timeout=120)
         answers = []
 
         def send(raw):
@@ -88,22 +87,15 @@ def bounds(binary, valgrind, failures):
             t.start()
         for t in threads:
             t.join()
-        kinds = sorted("%d %s" % (r.status, problem_type(r)) for r in answers)
+        kinds = sorted("%d %s" % (r.status, gdserver.problem_type(r)) for r in answers)
         print("bounds: the long /train %d %s; three concurrent surfaces %s"
-              % (late.status, problem_type(late), kinds))
-        if late.status != 503 or problem_type(late) != "/problems/deadline-exceeded":
+              % (late.status, gdserver.problem_type(late), kinds))
+        if late.status != 503 or gdserver.problem_type(late) != "/problems/deadline-exceeded":
             failures.append("the long /train did not end at its deadline: %r" % late)
         if any(r.status not in (200, 503) or not r.complete for r in answers):
             failures.append("bounded requests answered %s" % kinds)
         code = srv.terminate(120)
     report_of(log, code, "deadline and queue", failures)
-
-
-def problem_type(r):
-    try:
-        return json.loads(r.body).get("type", "")
-    except ValueError:
-        return ""
 
 
 def main():
