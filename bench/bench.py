@@ -463,7 +463,7 @@ def main():
            "numpy_reps": 1 if quick else 5, "http_reps": 3 if quick else 11,
            "large_reps": 1 if quick else 5, "load_reps": 1 if quick else 3,
            "load_seconds": 3 if quick else 10, "load_clients": 2}
-    gdlab = os.path.join(args.build, "src", "http", "gdlab")
+    gdlab = os.path.join(args.build, "src", "gdlab")
     bare = os.path.join(args.build, "bench", "bare_server")
     gdlab_argv = [gdlab, "--bind", "127.0.0.1"]
     sections = set(args.only.split(","))

@@ -1,9 +1,9 @@
-#include "docs.h"
+#include "http/docs.h"
 
 #include <string.h>
 
 /* Relative URLs, so that the page also works behind a proxy that mounts gdlab under a prefix. */
-const char docs_page_html[] =
+const char http_docs_page_html[] =
     "<!doctype html>\n"
     "<html lang=\"en\">\n"
     "<head>\n"
@@ -28,14 +28,14 @@ const char docs_page_html[] =
     "</script>\n"
     "</body>\n"
     "</html>\n";
-const size_t docs_page_html_len = sizeof(docs_page_html) - 1;
+const size_t http_docs_page_html_len = sizeof(http_docs_page_html) - 1;
 
 static const char *const assets[] = {
     "swagger-ui.css",    "swagger-ui-bundle.js", "favicon-16x16.png",
     "favicon-32x32.png", "oauth2-redirect.html", "oauth2-redirect.js",
 };
 
-bool docs_asset_allowed(const char *name)
+bool http_docs_asset_allowed(const char *name)
 {
     for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++)
         if (strcmp(name, assets[i]) == 0)

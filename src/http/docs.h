@@ -8,10 +8,10 @@
 
 /* The explorer's page: loads only its own assets from /docs/ and the document from
  * /openapi.json, and turns off the online validator badge, so no request leaves this server. */
-extern const char docs_page_html[];
-extern const size_t docs_page_html_len;
+extern const char http_docs_page_html[];
+extern const size_t http_docs_page_html_len;
 
 /* True for the swagger-ui-dist files /docs/<name> serves; everything else there is 404. */
-bool docs_asset_allowed(const char *name);
+bool http_docs_asset_allowed(const char *name);
 
 #endif

@@ -1,4 +1,4 @@
-#include "etag.h"
+#include "http/etag.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,13 +8,13 @@
 #define MIX_SEED 0x9e3779b97f4a7c15u
 #define MIX_MUL 0xbf58476d1ce4e5b9u
 
-void etag_init(struct etag_hasher *h)
+void http_etag_init(struct http_etag_hasher *h)
 {
     h->fnv = FNV_OFFSET;
     h->mix = MIX_SEED;
 }
 
-void etag_update(struct etag_hasher *h, const void *data, size_t len)
+void http_etag_update(struct http_etag_hasher *h, const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint64_t fnv = h->fnv, mix = h->mix;
@@ -27,12 +27,12 @@ void etag_update(struct etag_hasher *h, const void *data, size_t len)
     h->mix = mix;
 }
 
-void etag_update_str(struct etag_hasher *h, const char *s)
+void http_etag_update_str(struct http_etag_hasher *h, const char *s)
 {
-    etag_update(h, s, strlen(s) + 1);
+    http_etag_update(h, s, strlen(s) + 1);
 }
 
-void etag_final(const struct etag_hasher *h, const char *suffix, char *out)
+void http_etag_final(const struct http_etag_hasher *h, const char *suffix, char *out)
 {
     /* a last avalanche, so that nearby inputs give unrelated digits */
     uint64_t a = h->fnv ^ (h->mix >> 29), b = h->mix ^ (h->fnv >> 31);
@@ -40,14 +40,14 @@ void etag_final(const struct etag_hasher *h, const char *suffix, char *out)
     a ^= a >> 32;
     b *= FNV_PRIME;
     b ^= b >> 29;
-    snprintf(out, ETAG_MAX, "\"%016llx%016llx%.8s\"", (unsigned long long)a, (unsigned long long)b,
-             suffix);
+    snprintf(out, HTTP_ETAG_MAX, "\"%016llx%016llx%.8s\"", (unsigned long long)a,
+             (unsigned long long)b, suffix);
 }
 
-void etag_add_suffix(char *etag, const char *suffix)
+void http_etag_add_suffix(char *etag, const char *suffix)
 {
     size_t len = strlen(etag), n = strlen(suffix);
-    if (len < 2 || etag[len - 1] != '"' || len + n >= ETAG_MAX)
+    if (len < 2 || etag[len - 1] != '"' || len + n >= HTTP_ETAG_MAX)
         return;
     memcpy(etag + len - 1, suffix, n);
     etag[len - 1 + n] = '"';
@@ -69,7 +69,7 @@ static void opaque(const char *tag, size_t len, const char **start, size_t *n)
     *n = len;
 }
 
-bool etag_matches(const char *if_none_match, const char *etag)
+bool http_etag_matches(const char *if_none_match, const char *etag)
 {
     if (!if_none_match || !etag || !etag[0])
         return false;

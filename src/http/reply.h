@@ -1,4 +1,4 @@
-/* What a route answers, before the server turns it into a libmicrohttpd response. */
+/* What a route answers, before the adapter turns it into a libmicrohttpd response. */
 #ifndef GDLAB_HTTP_REPLY_H
 #define GDLAB_HTTP_REPLY_H
 
@@ -6,13 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "errors.h"
+#include "api/problem.h"
+#include "encode/json_writer.h"
+#include "http/etag.h"
 
 struct MHD_Response;
 
-/* A body from memory (body, len; freed with free()) or from a file (fd >= 0, fd_size bytes), or a
- * response prepared once and shared by many requests (prepared; len is its body's length). */
-struct reply {
+/* A body from memory (body, len; owned, freed with free()) or from a file (fd >= 0, fd_size
+ * bytes, owned), or a response prepared once and shared by many requests (prepared; len is its
+ * body's length). */
+struct http_reply {
     struct MHD_Response *prepared; /* owned elsewhere; NULL: build one from the fields below */
     unsigned status;
     const char *content_type;
@@ -23,7 +26,7 @@ struct reply {
     const char *allow;         /* for 405 and OPTIONS */
     const char *cache_control; /* NULL: none */
     const char *vary;          /* NULL: none */
-    char etag[48];             /* "": none */
+    char etag[HTTP_ETAG_MAX];  /* "": none */
     char last_modified[40];    /* "": none */
     bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
     bool gzip_decided;         /* the encoding is final: do not try to compress again */
@@ -32,14 +35,29 @@ struct reply {
 };
 
 /* An empty reply: status 0, no body, fd -1. */
-void reply_init(struct reply *r);
+void http_reply_init(struct http_reply *r);
 
-/* Release a reply's body and file that were not handed over. */
-void reply_discard(struct reply *r);
+/* Release a reply's body and file that were not handed over; the reply is empty again. */
+void http_reply_discard(struct http_reply *r);
 
-/* Fill r with an RFC 9457 problem document for p; instance is the request path. A 503 asks the
- * client to come back in a second (Retry-After: 1): the overload or the memory shortage is
+/* Fill r with an RFC 9457 problem document for prob; instance is the request path. A 503 asks
+ * the client to come back in a second (Retry-After: 1): the overload or the memory shortage is
  * usually over by then. */
-void reply_problem(struct reply *r, const struct http_problem *p, const char *instance);
+void http_reply_problem(struct http_reply *r, const struct api_problem *prob, const char *instance);
+
+/* A problem reply from its parts (detail taken as it is). */
+void http_reply_problem_text(struct http_reply *r, enum api_problem_type type, const char *detail,
+                             const char *instance);
+
+/* A 200 application/json reply that takes the writer's buffer (the writer is empty after); a 503
+ * problem when the writer ran out of memory. */
+void http_reply_json_take(struct http_reply *r, struct jw *w);
+
+/* A 304 Not Modified: no body. */
+void http_reply_not_modified(struct http_reply *r);
+
+/* gzip the body in memory when it gains (the ETag then names the gzip variant); final either way.
+ */
+void http_reply_gzip(struct http_reply *r);
 
 #endif

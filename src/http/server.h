@@ -1,4 +1,4 @@
-/* The HTTP server: libmicrohttpd with epoll and a thread pool, one route table. */
+/* The HTTP server: libmicrohttpd with epoll and a thread pool, serving the route table. */
 #ifndef GDLAB_HTTP_SERVER_H
 #define GDLAB_HTTP_SERVER_H
 
@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "params.h"
+#include "api/param.h"
 
 /* Everything the command line and the environment set. */
-struct server_config {
+struct http_config {
     const char *bind;         /* IPv4 or IPv6 address; 127.0.0.1 */
     uint16_t port;            /* 8080; 0 lets the system choose (the chosen port is logged) */
     unsigned threads;         /* worker threads; the CPUs this process may run on */
@@ -27,6 +27,6 @@ struct server_config {
 };
 
 /* Serve until SIGINT or SIGTERM, then drain requests in flight; 0 on a clean stop. */
-int server_run(const struct server_config *cfg);
+int http_server_run(const struct http_config *cfg);
 
 #endif

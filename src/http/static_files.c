@@ -4,7 +4,7 @@
  * follows symlinks, and must still lie under the root's own realpath.
  */
 #define _GNU_SOURCE
-#include "static_files.h"
+#include "http/static_files.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int static_root_open(struct static_root *root, const char *dir)
+int http_static_root_open(struct http_static_root *root, const char *dir)
 {
     root->path = realpath(dir, NULL);
     struct stat st;
@@ -24,7 +24,7 @@ int static_root_open(struct static_root *root, const char *dir)
     return root->usable ? 0 : -1;
 }
 
-void static_root_close(struct static_root *root)
+void http_static_root_close(struct http_static_root *root)
 {
     free(root->path);
     root->path = NULL;
@@ -65,7 +65,7 @@ static const struct {
     {"pdf", "application/pdf"},
 };
 
-const char *static_mime_type(const char *name)
+const char *http_static_mime_type(const char *name)
 {
     const char *slash = strrchr(name, '/');
     const char *dot = strrchr(slash ? slash : name, '.');
@@ -76,8 +76,7 @@ const char *static_mime_type(const char *name)
     return "application/octet-stream";
 }
 
-/* Every segment a plain, visible name. */
-static bool safe_relpath(const char *rel)
+bool http_static_path_safe(const char *rel)
 {
     if (rel[0] == '\0' || rel[0] == '/')
         return false;
@@ -98,22 +97,21 @@ static bool safe_relpath(const char *rel)
     }
 }
 
-static void not_found(struct reply *r, const char *instance, const char *why)
+static void not_found(struct http_reply *r, const char *instance, const char *why)
 {
-    struct http_problem p;
-    problem_set(&p, HTTP_E_NOT_FOUND, NULL, "%s", why);
-    reply_problem(r, &p, instance);
+    http_reply_problem_text(r, API_PROBLEM_NOT_FOUND, why, instance);
 }
 
-void static_serve(const struct static_root *root, const char *relpath, const char *if_none_match,
-                  const char *cache_control, const char *instance, struct reply *r)
+void http_static_serve(const struct http_static_root *root, const char *relpath,
+                       const char *if_none_match, const char *cache_control, const char *instance,
+                       struct http_reply *r)
 {
     char joined[PATH_MAX];
     if (!root->usable) {
         not_found(r, instance, "this server has no web root (see --web-root)");
         return;
     }
-    if (!safe_relpath(relpath)) {
+    if (!http_static_path_safe(relpath)) {
         not_found(r, instance, "no such file");
         return;
     }
@@ -138,7 +136,7 @@ void static_serve(const struct static_root *root, const char *relpath, const cha
         not_found(r, instance, "no such file");
         return;
     }
-    reply_discard(r);
+    http_reply_discard(r);
     snprintf(r->etag, sizeof(r->etag), "\"%llx-%llx\"", (unsigned long long)st.st_size,
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
                  (unsigned long long)st.st_mtim.tv_nsec);
@@ -146,10 +144,10 @@ void static_serve(const struct static_root *root, const char *relpath, const cha
     gmtime_r(&st.st_mtim.tv_sec, &tm);
     strftime(r->last_modified, sizeof(r->last_modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     r->cache_control = cache_control;
-    r->content_type = static_mime_type(relpath);
+    r->content_type = http_static_mime_type(relpath);
     if (if_none_match && strstr(if_none_match, r->etag)) {
         close(fd);
-        r->status = 304;
+        http_reply_not_modified(r);
         return;
     }
     r->status = 200;

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt_double.h"
-#include "json_writer.h"
+#include "encode/fmt_double.h"
+#include "encode/json_writer.h"
 
 /* splitmix64: a fixed, portable stream of test inputs. */
 static uint64_t next_u64(uint64_t *state)
@@ -103,8 +103,8 @@ static int shortest_digits(double v)
 
 static void format(double v, char *out)
 {
-    size_t n = gd_fmt_double(v, out);
-    ck_assert_uint_le(n, GD_FMT_DOUBLE_MAX);
+    size_t n = jw_fmt_double(v, out);
+    ck_assert_uint_le(n, JW_FMT_DOUBLE_MAX);
     out[n] = '\0';
 }
 
@@ -115,13 +115,13 @@ static size_t failures;
 
 static void check_round_trip(double v)
 {
-    char buf[GD_FMT_DOUBLE_ROOM];
+    char buf[JW_FMT_DOUBLE_ROOM];
     if (!isfinite(v))
         return; /* the neighbours of +-DBL_MAX; "null" is tested in test_exact_strings */
-    size_t n = gd_fmt_double(v, buf);
+    size_t n = jw_fmt_double(v, buf);
     buf[n] = '\0';
     double back = strtod(buf, NULL);
-    if (n <= GD_FMT_DOUBLE_MAX && is_json_number(buf) && to_bits(back) == to_bits(v))
+    if (n <= JW_FMT_DOUBLE_MAX && is_json_number(buf) && to_bits(back) == to_bits(v))
         return;
     if (failures++ == 0)
         snprintf(first_failure, sizeof(first_failure), "%a formatted as %s reads back as %a", v,
@@ -166,7 +166,7 @@ START_TEST(test_exact_strings)
         {-INFINITY, "null"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char buf[GD_FMT_DOUBLE_ROOM];
+        char buf[JW_FMT_DOUBLE_ROOM];
         format(cases[i].v, buf);
         ck_assert_str_eq(buf, cases[i].text);
     }
@@ -250,8 +250,8 @@ START_TEST(test_shortest)
                          : (double)(next_u64(&state) >> 11) * 0x1p-53 * 100.0;
         if (!isfinite(v) || v == 0.0)
             continue;
-        char buf[GD_FMT_DOUBLE_ROOM];
-        buf[gd_fmt_double(v, buf)] = '\0';
+        char buf[JW_FMT_DOUBLE_ROOM];
+        buf[jw_fmt_double(v, buf)] = '\0';
         int got = significant_digits(buf), want = shortest_digits(v);
         if (got != want && failures++ == 0)
             snprintf(first_failure, sizeof(first_failure),

@@ -23,7 +23,7 @@ from gdlab_process import GdlabProcess  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-BINARY = os.environ.get("GDLAB_BINARY", os.path.join(TOP, "build/dev/src/http/gdlab"))
+BINARY = os.environ.get("GDLAB_BINARY", os.path.join(TOP, "build/dev/src/gdlab"))
 OPENAPI = os.environ.get("GDLAB_OPENAPI", os.path.join(TOP, "openapi/openapi.yaml"))
 METHODS = ("get", "head", "post", "options", "put", "delete", "patch", "trace")
 

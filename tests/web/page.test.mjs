@@ -2,7 +2,7 @@
 // 127.0.0.1, Playwright (playwright-core from web/package.json) drives Debian's Chromium, and every
 // check compares what the page drew with JSON the test fetched from the same server itself.
 //
-//   node tests/web/page.test.mjs --server build/x/src/http/gdlab --web-root web --artifacts DIR
+//   node tests/web/page.test.mjs --server build/x/src/gdlab --web-root web --artifacts DIR
 //        [--chromium /usr/bin/chromium] [--cold-load-ms 1000]
 //
 // Exit 77 (CTest's SKIP_RETURN_CODE) with a line starting "SKIP:" when Chromium or playwright-core

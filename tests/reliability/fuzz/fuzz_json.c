@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const struct fuzz_endpoint *e = &fuzz_endpoints[(data[0] & 0x7f) % FUZZ_N_ENDPOINTS];
+    const struct api_endpoint *e = &api_endpoints[(data[0] & 0x7f) % FUZZ_N_ENDPOINTS];
     bool compute = data[0] & 0x80;
     /* A copy of exactly the body's bytes, so that ASan sees any read past its end. */
     size_t len = size - 1;
@@ -28,10 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct api_limits lim;
     fuzz_limits(&lim);
     struct api_params p;
-    struct http_problem err = {0};
+    struct api_problem prob = {0};
     memset(&p, 0, sizeof(p));
-    int rc = params_from_json(&p, e->groups, e->default_scaler, body, len, &lim, &err);
-    fuzz_check_parse(e, rc, &p, &err, &lim, compute);
+    int rc = api_params_from_json(&p, e->bit, e->default_scaler, body, len, &lim, &prob);
+    fuzz_check_parse(e, rc, &p, &prob, &lim, compute);
     free(body);
     return 0;
 }

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const struct fuzz_endpoint *e = &fuzz_endpoints[(data[0] & 0x7f) % FUZZ_N_ENDPOINTS];
+    const struct api_endpoint *e = &api_endpoints[(data[0] & 0x7f) % FUZZ_N_ENDPOINTS];
     bool compute = data[0] & 0x80;
     /* A C string as MHD hands it over: a NUL byte ends the query. */
     char *query = malloc(size);
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(query, data + 1, size - 1);
     query[size - 1] = '\0';
 
-    struct query_arg args[MAX_ARGS];
+    struct api_query_arg args[MAX_ARGS];
     size_t n_args = 0;
     for (char *pair = query; pair && *pair && n_args < MAX_ARGS;) {
         char *next = strchr(pair, '&');
@@ -70,17 +70,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unescape(pair);
         if (eq)
             unescape(eq);
-        args[n_args++] = (struct query_arg){pair, eq};
+        args[n_args++] = (struct api_query_arg){pair, eq};
         pair = next;
     }
 
     struct api_limits lim;
     fuzz_limits(&lim);
     struct api_params p;
-    struct http_problem err = {0};
+    struct api_problem prob = {0};
     memset(&p, 0, sizeof(p));
-    int rc = params_from_query(&p, e->groups, e->default_scaler, args, n_args, &lim, &err);
-    fuzz_check_parse(e, rc, &p, &err, &lim, compute);
+    int rc = api_params_from_query(&p, e->bit, e->default_scaler, args, n_args, &lim, &prob);
+    fuzz_check_parse(e, rc, &p, &prob, &lim, compute);
     free(query);
     return 0;
 }

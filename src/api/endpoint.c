@@ -1,0 +1,68 @@
+/*
+ * The computing endpoints. A row: the path, the bit that the parameter table's rows name, the
+ * scaler it defaults to, the function that computes it, a cost model and the summary the index
+ * shows. The cost decides whether a request is computed on the connection's thread or on a
+ * compute pool: data generation and moments, the epochs, and writing the numbers of the answer.
+ */
+#include "api/endpoint.h"
+
+#include <string.h>
+
+#include "api/endpoints/prepare.h"
+#include "gdlab/scale.h"
+
+/* Nanoseconds per point to generate the data and its moments, per point to write it, per grid
+ * value, per epoch and per history point written. */
+#define COST_PER_POINT 60.0
+#define COST_PER_POINT_WRITTEN 120.0
+#define COST_PER_GRID_VALUE 40.0
+#define COST_PER_EPOCH 10.0
+#define COST_PER_HISTORY_POINT 200.0
+
+static double data_cost(const struct api_params *p)
+{
+    return COST_PER_POINT * (double)p->data.n;
+}
+
+static double dataset_cost(const struct api_params *p)
+{
+    return data_cost(p) + COST_PER_POINT_WRITTEN * (double)p->data.n;
+}
+
+static double surface_cost(const struct api_params *p)
+{
+    return data_cost(p) + COST_PER_GRID_VALUE * (double)p->b_steps * (double)p->w_steps;
+}
+
+static double train_cost(const struct api_params *p)
+{
+    return data_cost(p) + (double)p->lr.n * (COST_PER_EPOCH * (double)p->epochs +
+                                             COST_PER_HISTORY_POINT * (double)p->history);
+}
+
+const struct api_endpoint api_endpoints[] = {
+    {"/dataset", EP_DATASET, GD_SCALER_NONE, api_dataset, dataset_cost,
+     "the synthetic dataset, its split, scaler, statistics and optimum (JSON or CSV)"},
+    {"/surface", EP_SURFACE, GD_SCALER_NONE, api_surface, surface_cost,
+     "the MSE loss over a (b, w) grid: rows are w, columns b"},
+    {"/cross-section", EP_CROSS_SECTION, GD_SCALER_NONE, api_cross_section, data_cost,
+     "loss curves through a point with b or w fixed; analytic and geometric gradients"},
+    {"/train", EP_TRAIN, GD_SCALER_NONE, api_train, train_cost,
+     "batch gradient descent for one or several learning rates, and why (JSON, or CSV histories)"},
+    {"/scale", EP_SCALE, GD_SCALER_STANDARD, api_scale, data_cost,
+     "feature scaling and its effect on conditioning and learning rates"},
+};
+const size_t api_endpoint_count = sizeof(api_endpoints) / sizeof(api_endpoints[0]);
+
+const struct api_endpoint *api_endpoint_find(const char *path)
+{
+    for (size_t i = 0; i < api_endpoint_count; i++)
+        if (strcmp(api_endpoints[i].path, path) == 0)
+            return &api_endpoints[i];
+    return NULL;
+}
+
+bool api_endpoint_has_csv(const struct api_endpoint *e)
+{
+    return api_param_taken(P_FORMAT, e->bit);
+}
