@@ -54,8 +54,8 @@ struct raw_params {
 
 /* Check the raw values against their rows in table order and land them in p (already at its
  * defaults); -1 with *prob filled on the first offence. */
-int api_params_validate(struct raw_params *raw, struct api_params *p,
-                        const struct api_limits *lim, struct api_problem *prob);
+int api_params_validate(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob);
 
 /* Release the lists a raw parse still owns. */
 void api_raw_free(struct raw_params *raw);

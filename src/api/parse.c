@@ -32,7 +32,8 @@ static void accepted_names(unsigned endpoint, char *buf, size_t cap)
     }
 }
 
-static int find_param(const char *key, unsigned endpoint, enum api_param_id *id, struct api_problem *prob)
+static int find_param(const char *key, unsigned endpoint, enum api_param_id *id,
+                      struct api_problem *prob)
 {
     for (int i = 0; i < P_COUNT; i++) {
         if (strcmp(api_param_rows[i].name, key) == 0 && (api_param_rows[i].endpoints & endpoint)) {
@@ -43,8 +44,8 @@ static int find_param(const char *key, unsigned endpoint, enum api_param_id *id,
     char names[512];
     accepted_names(endpoint, names, sizeof(names));
     return api_problem_set(prob, API_PROBLEM_UNKNOWN_PARAMETER, key,
-                       "unknown parameter '%.*s'; this endpoint accepts: %s", API_PARAM_MAX, key,
-                       names);
+                           "unknown parameter '%.*s'; this endpoint accepts: %s", API_PARAM_MAX,
+                           key, names);
 }
 
 /* ---- from a query string --------------------------------------------------------------- */
@@ -82,18 +83,18 @@ static int number_from_string(const char *name, const char *s, size_t len, doubl
 {
     char buf[64];
     if (len == 0)
-        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name, "%s is empty; expected a number",
-                           name);
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                               "%s is empty; expected a number", name);
     if (len >= sizeof(buf) || !is_decimal(s, len))
         return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                           "%s must be a finite decimal number; got '%.*s'", name, WORD_SHOW_MAX,
-                           s);
+                               "%s must be a finite decimal number; got '%.*s'", name,
+                               WORD_SHOW_MAX, s);
     memcpy(buf, s, len);
     buf[len] = '\0';
     double v = strtod(buf, NULL);
     if (!isfinite(v))
-        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be a finite number; got '%s'",
-                           name, buf);
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
+                               "%s must be a finite number; got '%s'", name, buf);
     *out = v;
     return 0;
 }
@@ -103,8 +104,8 @@ static int parse_query_value(enum api_param_id id, const char *s, struct raw_val
 {
     const char *name = api_param_rows[id].name;
     if (!s)
-        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name, "%s needs a value (%s=...)", name,
-                           name);
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                               "%s needs a value (%s=...)", name, name);
     switch (api_param_rows[id].type) {
     case PT_NUM:
     case PT_U32:
@@ -118,7 +119,7 @@ static int parse_query_value(enum api_param_id id, const char *s, struct raw_val
             v->flag = false;
         else
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                               "%s must be true or false; got '%.*s'", name, WORD_SHOW_MAX, s);
+                                   "%s must be true or false; got '%.*s'", name, WORD_SHOW_MAX, s);
         return 0;
     case PT_WORD:
         v->word = s;
@@ -143,7 +144,7 @@ static int parse_query_value(enum api_param_id id, const char *s, struct raw_val
     }
     case PT_DATA:
         return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                           "%s is inline data and is accepted only in a POST JSON body", name);
+                               "%s is inline data and is accepted only in a POST JSON body", name);
     }
     return api_problem_set(prob, API_PROBLEM_INTERNAL, name, "unhandled parameter kind");
 }
@@ -183,7 +184,8 @@ static int json_numbers(const char *name, const json_t *j, struct raw_value *v,
         const json_t *item = json_array_get(j, k);
         if (!json_is_number(item))
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                               "%s[%zu] must be a number; got %s", name, k, json_type_name(item));
+                                   "%s[%zu] must be a number; got %s", name, k,
+                                   json_type_name(item));
         v->list[k] = json_number_value(item);
     }
     return 0;
@@ -199,20 +201,20 @@ static int parse_json_value(enum api_param_id id, const json_t *j, struct raw_va
     case PT_SIZE:
     case PT_U64:
         if (!json_is_number(j))
-            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name, "%s must be a number; got %s",
-                               name, json_type_name(j));
+            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                                   "%s must be a number; got %s", name, json_type_name(j));
         v->num = json_number_value(j);
         return 0;
     case PT_BOOL:
         if (!json_is_boolean(j))
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                               "%s must be true or false; got %s", name, json_type_name(j));
+                                   "%s must be true or false; got %s", name, json_type_name(j));
         v->flag = json_is_true(j);
         return 0;
     case PT_WORD:
         if (!json_is_string(j))
-            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name, "%s must be a string; got %s",
-                               name, json_type_name(j));
+            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                                   "%s must be a string; got %s", name, json_type_name(j));
         v->word = json_string_value(j);
         return 0;
     case PT_LIST:
@@ -226,13 +228,14 @@ static int parse_json_value(enum api_param_id id, const json_t *j, struct raw_va
         }
         if (!json_is_array(j))
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                               "%s must be a number or an array of numbers; got %s", name,
-                               json_type_name(j));
+                                   "%s must be a number or an array of numbers; got %s", name,
+                                   json_type_name(j));
         return json_numbers(name, j, v, prob);
     case PT_DATA:
         if (!json_is_array(j))
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
-                               "%s must be an array of numbers; got %s", name, json_type_name(j));
+                                   "%s must be an array of numbers; got %s", name,
+                                   json_type_name(j));
         return json_numbers(name, j, v, prob);
     }
     return api_problem_set(prob, API_PROBLEM_INTERNAL, name, "unhandled parameter kind");
@@ -242,7 +245,7 @@ static int note_given(struct raw_params *raw, enum api_param_id id, struct api_p
 {
     if ((raw->given >> id) & 1u)
         return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, api_param_rows[id].name,
-                           "%s is given more than once", api_param_rows[id].name);
+                               "%s is given more than once", api_param_rows[id].name);
     raw->given |= UINT64_C(1) << id;
     return 0;
 }
@@ -309,23 +312,24 @@ int api_params_from_json(struct api_params *out, unsigned endpoint, int default_
     if (rc != 0)
         return rc;
     if (json_depth(body, len, JSON_DEPTH_MAX) > JSON_DEPTH_MAX) {
-        rc = api_problem_set(prob, API_PROBLEM_MALFORMED_JSON, NULL,
-                         "the body nests arrays and objects more than %d levels deep (the limit; "
-                         "parameters need two)",
-                         JSON_DEPTH_MAX);
+        rc = api_problem_set(
+            prob, API_PROBLEM_MALFORMED_JSON, NULL,
+            "the body nests arrays and objects more than %d levels deep (the limit; "
+            "parameters need two)",
+            JSON_DEPTH_MAX);
         goto out_free_params;
     }
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!root) {
         rc = api_problem_set(prob, API_PROBLEM_MALFORMED_JSON, NULL,
-                         "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
-                         jerr.line, jerr.column);
+                             "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                             jerr.line, jerr.column);
         goto out_free_params;
     }
     if (!json_is_object(root)) {
         rc = api_problem_set(prob, API_PROBLEM_BODY_NOT_OBJECT, NULL,
-                         "the body must be a JSON object of parameters; got %s",
-                         json_type_name(root));
+                             "the body must be a JSON object of parameters; got %s",
+                             json_type_name(root));
         goto out_free_root;
     }
     const char *key;
@@ -351,4 +355,3 @@ out_free_params:
         api_params_free(out);
     return rc;
 }
-

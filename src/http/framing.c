@@ -34,7 +34,8 @@ const char *http_framing_problem(const struct http_framing *f, char *buf, size_t
         while (len > 0 && (te[len - 1] == ' ' || te[len - 1] == '\t'))
             len--;
         if (len != 7 || strncasecmp(te, "chunked", 7) != 0) {
-            snprintf(buf, cap, "Transfer-Encoding '%.64s' is not supported; only chunked is", f->te);
+            snprintf(buf, cap, "Transfer-Encoding '%.64s' is not supported; only chunked is",
+                     f->te);
             return buf;
         }
         if (!f->post)

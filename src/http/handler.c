@@ -247,8 +247,7 @@ void http_request_free(struct http_request *req)
 
 /* Append a piece of a POST body; past --max-body (a body without a declared length) or when
  * memory runs out, the body is dropped and the request answered 413 at its end. */
-static void body_append(struct http_server *s, struct http_request *req, const char *data,
-                        size_t n)
+static void body_append(struct http_server *s, struct http_request *req, const char *data, size_t n)
 {
     bool wants_body = req->method == M_POST && req->route && (req->route->methods & M_POST);
     if (!wants_body || req->body_overflow)
@@ -287,8 +286,8 @@ static void dispatch(struct http_server *s, struct http_request *req, struct htt
         r->status = 204;
         r->allow = req->route->allow;
     } else if (!(req->route->methods & req->method)) {
-        snprintf(detail, sizeof(detail), "%.16s is not allowed here; allowed: %s",
-                 req->method_name, req->route->allow);
+        snprintf(detail, sizeof(detail), "%.16s is not allowed here; allowed: %s", req->method_name,
+                 req->route->allow);
         http_reply_problem_text(r, API_PROBLEM_METHOD_NOT_ALLOWED, detail, req->url);
         r->allow = req->route->allow;
     } else if (req->body_overflow) {

@@ -80,12 +80,12 @@ struct http_deadline {
 struct http_api_state {
     struct api_query_arg args[HTTP_MAX_QUERY_ARGS];
     size_t n_args;
-    bool accept_csv;     /* Accept prefers CSV (and the endpoint has it) */
-    const char *inm;     /* If-None-Match of a GET; NULL: none */
-    bool params_live;    /* params hold a parse's allocations */
+    bool accept_csv;  /* Accept prefers CSV (and the endpoint has it) */
+    const char *inm;  /* If-None-Match of a GET; NULL: none */
+    bool params_live; /* params hold a parse's allocations */
     struct api_params params;
-    struct jw key; /* its cache key, when keyed */
-    bool keyed; /* key is complete and names the answer in the cache */
+    struct jw key;            /* its cache key, when keyed */
+    bool keyed;               /* key is complete and names the answer in the cache */
     char etag[HTTP_ETAG_MAX]; /* of the answer, known before it is computed */
 };
 

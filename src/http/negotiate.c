@@ -46,7 +46,8 @@ double http_accept_q(const char *accept, const char *type, const char *subtype)
 
 bool http_accept_prefers_csv(const char *accept)
 {
-    return accept && http_accept_q(accept, "text", "csv") > http_accept_q(accept, "application", "json");
+    return accept &&
+           http_accept_q(accept, "text", "csv") > http_accept_q(accept, "application", "json");
 }
 
 bool http_accept_prefers_html(const char *accept)

@@ -64,6 +64,7 @@ void http_reply_not_modified(struct http_reply *r)
 {
     http_reply_discard(r);
     r->status = 304;
+    r->content_type = NULL;
 }
 
 void http_reply_gzip(struct http_reply *r)

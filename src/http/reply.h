@@ -53,7 +53,7 @@ void http_reply_problem_text(struct http_reply *r, enum api_problem_type type, c
  * problem when the writer ran out of memory. */
 void http_reply_json_take(struct http_reply *r, struct jw *w);
 
-/* A 304 Not Modified: no body. */
+/* A 304 Not Modified: no body and, as RFC 9110 section 15.4.5 asks, no Content-Type. */
 void http_reply_not_modified(struct http_reply *r);
 
 /* gzip the body in memory when it gains (the ETag then names the gzip variant); final either way.

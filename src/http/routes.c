@@ -74,7 +74,7 @@ void http_routes_init(struct http_server *s)
         s->routes[n++] = routes_before[i];
     for (size_t i = 0; i < api_endpoint_count && n < HTTP_MAX_ROUTES - COUNT(routes_after); i++) {
         const struct api_endpoint *e = &api_endpoints[i];
-        s->routes[n++] = (struct http_route){e->path,        false, GET_POST, ALLOW_GET_POST,
+        s->routes[n++] = (struct http_route){e->path,        false, GET_POST,  ALLOW_GET_POST,
                                              http_serve_api, e,     e->summary};
     }
     for (size_t i = 0; i < COUNT(routes_after); i++)
@@ -264,8 +264,7 @@ static void handle_docs(struct http_server *s, struct http_request *req, struct 
                 s->docs_etag, DOC_CACHE_CONTROL);
 }
 
-static void handle_docs_asset(struct http_server *s, struct http_request *req,
-                              struct http_reply *r)
+static void handle_docs_asset(struct http_server *s, struct http_request *req, struct http_reply *r)
 {
     const char *name = req->url + strlen("/docs/");
     if (!http_docs_asset_allowed(name)) {

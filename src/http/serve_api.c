@@ -32,25 +32,24 @@ static bool parse_params(struct http_server *s, struct http_request *req, struct
 static bool answer_not_modified(struct http_request *req, struct http_reply *r);
 static bool answer_from_cache_by_params(struct http_server *s, struct http_request *req,
                                         struct http_reply *r);
-static bool schedule_on_pool(struct http_server *s, struct http_request *req,
-                             struct http_reply *r);
+static bool schedule_on_pool(struct http_server *s, struct http_request *req, struct http_reply *r);
 static void compute(struct http_server *s, struct http_request *req, struct http_reply *r);
 
 void http_serve_api(struct http_server *s, struct http_request *req, struct http_reply *r)
 {
-    if (read_request(s, req, r))                   /* the query's pairs and what Accept asks */
+    if (read_request(s, req, r)) /* the query's pairs and what Accept asks */
         return;
-    if (answer_from_cache_by_query(s, req, r))     /* cache: a GET's query, as it came */
+    if (answer_from_cache_by_query(s, req, r)) /* cache: a GET's query, as it came */
         return;
-    if (parse_params(s, req, r))                   /* parse: the parameters, or a 400 problem */
+    if (parse_params(s, req, r)) /* parse: the parameters, or a 400 problem */
         return;
-    if (answer_not_modified(req, r))               /* conditional: If-None-Match names the ETag */
+    if (answer_not_modified(req, r)) /* conditional: If-None-Match names the ETag */
         return;
-    if (answer_from_cache_by_params(s, req, r))    /* cache: the canonical parameters */
+    if (answer_from_cache_by_params(s, req, r)) /* cache: the canonical parameters */
         return;
-    if (schedule_on_pool(s, req, r))               /* schedule: a compute pool, or 503 when full */
+    if (schedule_on_pool(s, req, r)) /* schedule: a compute pool, or 503 when full */
         return;
-    compute(s, req, r);                            /* compute and encode; the handler sends */
+    compute(s, req, r); /* compute and encode; the handler sends */
 }
 
 /* ---- read: the query string and the headers that choose the answer --------------------------- */
@@ -229,8 +228,8 @@ static bool parse_params(struct http_server *s, struct http_request *req, struct
     }
     a->params_live = true;
     if (req->method == M_POST)
-        rc = api_params_from_json(&a->params, e->bit, e->default_scaler,
-                                  req->body ? req->body : "", req->body_len, lim, &prob);
+        rc = api_params_from_json(&a->params, e->bit, e->default_scaler, req->body ? req->body : "",
+                                  req->body_len, lim, &prob);
     else
         rc = api_params_from_query(&a->params, e->bit, e->default_scaler, a->args, a->n_args, lim,
                                    &prob);
@@ -287,7 +286,8 @@ static bool answer_not_modified(struct http_request *req, struct http_reply *r)
     return true;
 }
 
-/* ---- schedule --------------------------------------------------------------------------------- */
+/* ---- schedule ---------------------------------------------------------------------------------
+ */
 
 /* This thread's count of requests begun since window_start_ns: per thread, so that counting
  * writes no memory shared between cores; each libmicrohttpd thread judges its own load. */
@@ -324,8 +324,7 @@ static void run_job(struct offload_job *job)
 
 /* A long request goes to a compute pool (true: suspended until it is done), unless the pools
  * and their queue are full (true: a 503 problem). A short one is computed here (false). */
-static bool schedule_on_pool(struct http_server *s, struct http_request *req,
-                             struct http_reply *r)
+static bool schedule_on_pool(struct http_server *s, struct http_request *req, struct http_reply *r)
 {
     if (!s->pool || req->route->endpoint->cost(&req->api.params) < OFFLOAD_MIN_COST)
         return false;

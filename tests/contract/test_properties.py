@@ -328,9 +328,15 @@ def send(path, post, params):
         raise AssertionError("the connection dropped: %r for %s %r" % (e, path, params))
 
 
+# How a query string spells a boolean (the schema of such a query parameter lists these words).
+QUERY_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
 def echo_matches(sent, echoed):
     for k, v in sent.items():
         want = [v] if k == "lr" and not isinstance(v, list) else v
+        if isinstance(echoed.get(k), bool) and isinstance(v, str):
+            want = QUERY_BOOLEANS.get(v, v)
         if echoed.get(k) != want:
             return "%s sent %r, echoed %r" % (k, want, echoed.get(k))
     return None

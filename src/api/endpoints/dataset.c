@@ -65,7 +65,7 @@ static void write_dataset_csv(struct jw *w, const struct api_prepared *pr)
 }
 
 int api_dataset(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
-                     struct api_problem *prob)
+                struct api_problem *prob)
 {
     struct api_prepared pr;
     if (api_prepare(p, p->scaler, cancel, &pr, prob))
@@ -90,4 +90,3 @@ int api_dataset(struct api_params *p, const struct gd_cancel *cancel, struct jw 
     api_prepared_free(&pr);
     return 0;
 }
-

@@ -15,23 +15,24 @@ static void optimum_of(const struct gd_moments *m, double *b, double *w)
     *b = m->y_mean - m->w_opt * m->x_mean;
 }
 
-static int check_range(struct api_params *p, enum api_param_id lo_id, enum api_param_id hi_id, double lo,
-                       double hi, struct api_problem *prob)
+static int check_range(struct api_params *p, enum api_param_id lo_id, enum api_param_id hi_id,
+                       double lo, double hi, struct api_problem *prob)
 {
-    enum api_param_id culprit = api_param_given(p, lo_id) && !api_param_given(p, hi_id) ? lo_id : hi_id;
+    enum api_param_id culprit =
+        api_param_given(p, lo_id) && !api_param_given(p, hi_id) ? lo_id : hi_id;
     if (!isfinite(lo) || !isfinite(hi) || !isfinite(hi - lo))
         return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, api_param_name(culprit),
-                           "the grid range %s..%s and its width must be finite; got %s..%s",
-                           api_param_name(lo_id), api_param_name(hi_id), NUM(lo), NUM(hi));
+                               "the grid range %s..%s and its width must be finite; got %s..%s",
+                               api_param_name(lo_id), api_param_name(hi_id), NUM(lo), NUM(hi));
     if (!(lo < hi))
         return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, api_param_name(culprit),
-                           "%s must be below %s; got %s = %s and %s = %s%s", api_param_name(lo_id),
-                           api_param_name(hi_id), api_param_name(lo_id), NUM(lo), api_param_name(hi_id),
-                           NUM(hi),
-                           api_param_given(p, lo_id) && api_param_given(p, hi_id)
-                               ? ""
-                               : " (the missing bound defaults to the optimum rounded to one "
-                                 "decimal +- 3)");
+                               "%s must be below %s; got %s = %s and %s = %s%s",
+                               api_param_name(lo_id), api_param_name(hi_id), api_param_name(lo_id),
+                               NUM(lo), api_param_name(hi_id), NUM(hi),
+                               api_param_given(p, lo_id) && api_param_given(p, hi_id)
+                                   ? ""
+                                   : " (the missing bound defaults to the optimum rounded to one "
+                                     "decimal +- 3)");
     return 0;
 }
 
@@ -68,7 +69,8 @@ static int make_grid(struct api_params *p, const struct gd_moments *m, double **
     return 0;
 }
 
-static const struct gd_moments *grid_moments(const struct api_params *p, const struct api_prepared *pr)
+static const struct gd_moments *grid_moments(const struct api_params *p,
+                                             const struct api_prepared *pr)
 {
     return p->split == API_SPLIT_VAL ? &pr->scaled->val : &pr->scaled->train;
 }
@@ -81,7 +83,7 @@ static void write_split_optimum(struct jw *w, const struct gd_moments *m)
 }
 
 int api_surface(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
-                     struct api_problem *prob)
+                struct api_problem *prob)
 {
     struct api_prepared pr;
     double *bg, *wg, *loss;
@@ -165,7 +167,7 @@ static void write_section(struct jw *w, const char *fixed, const char *varying, 
 }
 
 int api_cross_section(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
-                           struct api_problem *prob)
+                      struct api_problem *prob)
 {
     struct api_prepared pr;
     double *bg, *wg, *loss_w = NULL, *loss_b = NULL;
@@ -191,10 +193,10 @@ int api_cross_section(struct api_params *p, const struct gd_cancel *cancel, stru
     if (gd_cross_section(m, bg, p->b_steps, wg, p->w_steps, p->b, p->w, p->snap, p->delta, loss_w,
                          loss_b, &cs) != GD_OK) {
         api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "delta",
-                    "delta %s does not reach another grid value from the point (grid steps: b "
-                    "%s, w %s); use a larger delta or snap=false",
-                    NUM(p->delta), NUM((p->b_max - p->b_min) / (double)(p->b_steps - 1)),
-                    NUM((p->w_max - p->w_min) / (double)(p->w_steps - 1)));
+                        "delta %s does not reach another grid value from the point (grid steps: b "
+                        "%s, w %s); use a larger delta or snap=false",
+                        NUM(p->delta), NUM((p->b_max - p->b_min) / (double)(p->b_steps - 1)),
+                        NUM((p->w_max - p->w_min) / (double)(p->w_steps - 1)));
         goto out_free_curves;
     }
 
@@ -226,4 +228,3 @@ out_free_prepared:
     api_prepared_free(&pr);
     return rc;
 }
-

@@ -10,7 +10,7 @@
 int api_out_of_memory(struct api_problem *prob)
 {
     return api_problem_set(prob, API_PROBLEM_OUT_OF_MEMORY, NULL,
-                       "the server ran out of memory for this request; try smaller sizes");
+                           "the server ran out of memory for this request; try smaller sizes");
 }
 
 static const char *y_culprit(const struct api_params *p);
@@ -21,11 +21,12 @@ static int overflow_problem(const struct api_params *p, struct api_problem *prob
 {
     if (p->x.v)
         return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "x_multiplier",
-                           "x * x_multiplier overflows; keep the data within the range of a "
-                           "double");
-    return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, y_culprit(p),
-                       "the generated y overflows; keep true_b, true_w / x_multiplier and noise "
-                       "within the range of a double");
+                               "x * x_multiplier overflows; keep the data within the range of a "
+                               "double");
+    return api_problem_set(
+        prob, API_PROBLEM_OUT_OF_RANGE, y_culprit(p),
+        "the generated y overflows; keep true_b, true_w / x_multiplier and noise "
+        "within the range of a double");
 }
 
 /* The parameter behind y's magnitude, for generated data: the largest term of
@@ -46,7 +47,7 @@ static const char *y_culprit(const struct api_params *p)
 /* Data so large in magnitude (beyond ~1e154) that its moments or the loss's curvature overflow:
  * blame x or y, whichever is larger. */
 int api_too_big_for_analysis(const struct api_params *p, const struct gd_dataset *d,
-                                struct api_problem *prob)
+                             struct api_problem *prob)
 {
     double x_max = 0.0, y_max = 0.0;
     for (size_t i = 0; i < d->n; i++) {
@@ -55,9 +56,9 @@ int api_too_big_for_analysis(const struct api_params *p, const struct gd_dataset
     }
     const char *name = x_max >= y_max ? (p->x.v ? "x" : "x_multiplier") : y_culprit(p);
     return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
-                       "the data is too large in magnitude (|x| up to %s, |y| up to %s): the "
-                       "moments of the loss overflow; keep |x| and |y| below about 1e154",
-                       NUM(x_max), NUM(y_max));
+                           "the data is too large in magnitude (|x| up to %s, |y| up to %s): the "
+                           "moments of the loss overflow; keep |x| and |y| below about 1e154",
+                           NUM(x_max), NUM(y_max));
 }
 
 int api_deadline_exceeded(struct api_problem *prob)
@@ -80,8 +81,8 @@ void api_prepared_free(struct api_prepared *pr)
     gd_dataset_free(pr->data);
 }
 
-int api_prepare(const struct api_params *p, int kind,
-                   const struct gd_cancel *cancel, struct api_prepared *pr, struct api_problem *prob)
+int api_prepare(const struct api_params *p, int kind, const struct gd_cancel *cancel,
+                struct api_prepared *pr, struct api_problem *prob)
 {
     int status;
     *pr = (struct api_prepared){0};
@@ -181,4 +182,3 @@ const size_t *api_split_index(const struct gd_dataset *d, bool val, size_t *n)
     *n = val ? d->n - d->n_train : d->n_train;
     return val ? d->idx + d->n_train : d->idx;
 }
-

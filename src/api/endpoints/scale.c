@@ -7,7 +7,8 @@
 
 /* /scale: feature scaling and its effect on conditioning and learning rates. */
 
-static void write_scaled_split(struct jw *w, const char *key, const struct api_prepared *pr, bool val)
+static void write_scaled_split(struct jw *w, const char *key, const struct api_prepared *pr,
+                               bool val)
 {
     size_t n;
     const size_t *idx = api_split_index(pr->data, val, &n);
@@ -21,7 +22,7 @@ static void write_scaled_split(struct jw *w, const char *key, const struct api_p
 }
 
 int api_scale(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
-                   struct api_problem *prob)
+              struct api_problem *prob)
 {
     struct api_prepared pr;
     if (api_prepare(p, p->scaler, cancel, &pr, prob))
@@ -30,8 +31,8 @@ int api_scale(struct api_params *p, const struct gd_cancel *cancel, struct jw *w
     struct gd_problem *raw = gd_problem_new(pr.data, GD_SCALER_NONE, &status);
     if (!raw) {
         /* the raw (multiplied) feature can overflow where the scaled one did not */
-        int rc =
-            status == GD_ENONFINITE ? api_too_big_for_analysis(p, pr.data, prob) : api_out_of_memory(prob);
+        int rc = status == GD_ENONFINITE ? api_too_big_for_analysis(p, pr.data, prob)
+                                         : api_out_of_memory(prob);
         api_prepared_free(&pr);
         return rc;
     }

@@ -72,7 +72,7 @@ static void write_run(struct jw *w, double lr, const struct gd_run_result *r,
 }
 
 int api_train(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
-                   struct api_problem *prob)
+              struct api_problem *prob)
 {
     struct api_prepared pr;
     int rc = -1;
@@ -137,4 +137,3 @@ out_free_prepared:
     api_prepared_free(&pr);
     return rc;
 }
-
