@@ -3,7 +3,9 @@
 // check compares what the page drew with JSON the test fetched from the same server itself.
 //
 //   node tests/web/page.test.mjs --server build/x/src/gdlab --web-root web --artifacts DIR
-//        [--chromium /usr/bin/chromium] [--cold-load-ms 1000]
+//        [--chromium /usr/bin/chromium]
+//
+// Behaviour only: how fast the page draws is measured by bench/page_load.mjs, not asserted here.
 //
 // Exit 77 (CTest's SKIP_RETURN_CODE) with a line starting "SKIP:" when Chromium or playwright-core
 // is missing or Chromium cannot start; any other trouble is a failure.
@@ -24,7 +26,6 @@ const { values: opt } = parseArgs({
         'web-root': { type: 'string' },
         artifacts: { type: 'string' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
-        'cold-load-ms': { type: 'string', default: '1000' },
     },
 });
 if (!opt.server || !opt['web-root'] || !opt.artifacts) {
@@ -33,7 +34,6 @@ if (!opt.server || !opt['web-root'] || !opt.artifacts) {
 }
 const webRoot = resolve(opt['web-root']);
 const artifacts = resolve(opt.artifacts);
-const COLD_LOAD_LIMIT_MS = Number(opt['cold-load-ms']);
 mkdirSync(artifacts, { recursive: true });
 
 function skip(why)
@@ -195,33 +195,24 @@ before(async () => {
     ref = { dataset, surface, cross, step, lrs, scale, badSurface, scaledSurface };
 });
 
-// A functional bound, not a benchmark: the machine is shared, so a cold load gets up to three tries
-// (each in a fresh context, with an empty cache) and the best must be under the bound.
-test(`cold load on the book defaults: no console errors, no failed or outside requests, drawn in < ${COLD_LOAD_LIMIT_MS} ms`, async () => {
-    const times = [];
-    for (let attempt = 1; attempt <= 3; attempt++) {
-        const { context, page, problems, requests, elapsed } = await openPage();
-        await page.waitForFunction(() => window.gdlab.readyMs !== null);
-        const inPage = await page.evaluate(() => window.gdlab.readyMs);
-        const bytes = await page.evaluate(() => performance.getEntriesByType('resource')
-            .reduce((n, e) => n + e.encodedBodySize, performance.getEntriesByType('navigation')[0].encodedBodySize));
-        console.log(`# cold load ${attempt}: ${inPage.toFixed(0)} ms from navigation start to the first frame with every ` +
-            `figure (${elapsed} ms for the test, opening the tab included), ${requests.length} requests, ${(bytes / 1024).toFixed(0)} KiB`);
-        times.push(inPage);
-        if (attempt === 1) {
-            for (const s of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await shot(page, s);
-            await page.screenshot({ path: join(artifacts, 'page-desktop.png'), fullPage: true });
-        }
-        assert.deepEqual(problems, []);
-        const outside = requests.filter((u) => !u.startsWith(`${BASE}/`) && !u.startsWith('data:'));
-        assert.deepEqual(outside, [], 'no request leaves the server');
-        // The page, 6 static files (state.js, app.js, plot.js, style.css, 2 d3 files) and 10 API answers.
-        assert.ok(requests.length <= 17, `few requests (${requests.length})`);
-        await context.close();
-        if (inPage < COLD_LOAD_LIMIT_MS) break;
-    }
-    const best = Math.min(...times);
-    assert.ok(best < COLD_LOAD_LIMIT_MS, `cold load ${best.toFixed(0)} ms < ${COLD_LOAD_LIMIT_MS} ms (tries: ${times.map((t) => t.toFixed(0)).join(', ')})`);
+// The cold load's behaviour: every figure drawn, no console errors, no failed or outside requests,
+// few requests. Its time is printed for the record; bench/page_load.mjs measures it.
+test('cold load on the book defaults: no console errors, no failed or outside requests', async () => {
+    const { context, page, problems, requests, elapsed } = await openPage();
+    await page.waitForFunction(() => window.gdlab.readyMs !== null);
+    const inPage = await page.evaluate(() => window.gdlab.readyMs);
+    const bytes = await page.evaluate(() => performance.getEntriesByType('resource')
+        .reduce((n, e) => n + e.encodedBodySize, performance.getEntriesByType('navigation')[0].encodedBodySize));
+    console.log(`# cold load: ${inPage.toFixed(0)} ms from navigation start to the first frame with every ` +
+        `figure (${elapsed} ms for the test, opening the tab included), ${requests.length} requests, ${(bytes / 1024).toFixed(0)} KiB`);
+    for (const s of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await shot(page, s);
+    await page.screenshot({ path: join(artifacts, 'page-desktop.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    const outside = requests.filter((u) => !u.startsWith(`${BASE}/`) && !u.startsWith('data:'));
+    assert.deepEqual(outside, [], 'no request leaves the server');
+    // The page, 6 static files (state.js, app.js, plot.js, style.css, 2 d3 files) and 10 API answers.
+    assert.ok(requests.length <= 17, `few requests (${requests.length})`);
+    await context.close();
 });
 
 test('static files carry their MIME types', async () => {
