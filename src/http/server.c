@@ -157,9 +157,8 @@ int http_server_run(const struct http_config *cfg)
             addr.ss_family == AF_INET6 ? "]" : "", port, cfg->threads,
             s.web.usable ? s.web.path : "none");
 
-    /* Wait for a stop signal, trimming the heaps on the way: without it, a soak of mixed requests
-     * left RSS 7-13% above its level after warm-up (free pages scattered in the threads' arenas);
-     * with it, within a percent. */
+    /* Wait for a stop signal, trimming the heaps on the way: without it, freed pages stay scattered
+     * in the threads' arenas and a long run's RSS creeps up (the soak test watches it). */
     int sig;
     for (;;) {
         struct timespec tick = {TRIM_INTERVAL_S, 0};

@@ -7,7 +7,7 @@ the same answers, byte for byte, from every later build.
     /usr/bin/python3 tests/replay/record.py            # dry run: the ids whose answers changed
     /usr/bin/python3 tests/replay/record.py --record   # rewrite corpus.jsonl
 
-The binary is --binary, else $GDLAB_BINARY, else build/release/src/http/gdlab. Each request is
+The binary is --binary, else $GDLAB_BINARY, else build/release/src/gdlab. Each request is
 sent twice (the second answer may come from the response cache); recording stops if they differ.
 Re-record only when a change of an answer is intended, and say which ids changed and why in the
 commit; the dry run lists them.

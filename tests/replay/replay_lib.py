@@ -29,7 +29,7 @@ from gdlab_process import GdlabProcess  # noqa: E402
 
 REQUESTS = os.path.join(HERE, "requests.json")
 CORPUS = os.path.join(HERE, "corpus.jsonl")
-DEFAULT_BINARY = os.path.join(TOP, "build", "release", "src", "http", "gdlab")
+DEFAULT_BINARY = os.path.join(TOP, "build", "release", "src", "gdlab")
 
 # Only what makes answers independent of the machine and the environment: no deadline (a loaded
 # machine or the sanitizers must not turn an answer into a 503), this tree's web and docs roots,
