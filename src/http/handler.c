@@ -390,6 +390,18 @@ void http_request_completed(void *cls, struct MHD_Connection *conn, void **con_c
     atomic_fetch_sub_explicit(my_in_flight(s), 1, memory_order_relaxed);
 }
 
+/* The value of a hexadecimal digit; -1 for anything else (strtoul would skip white space). */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* %HH decoding as libmicrohttpd's own, except that %00 becomes DEL (0x7f): a NUL would cut a
  * string short where the code after cannot see it, while DEL is refused everywhere it matters. */
 size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
@@ -399,15 +411,12 @@ size_t http_unescape(void *cls, struct MHD_Connection *conn, char *s)
     char *out = s;
     const char *in = s;
     while (*in) {
-        if (in[0] == '%' && in[1] && in[2]) {
-            char hex[3] = {in[1], in[2], '\0'};
-            char *end;
-            unsigned long v = strtoul(hex, &end, 16);
-            if (*end == '\0' && hex[0] != '+' && hex[0] != '-' && hex[0] != ' ') {
-                *out++ = v == 0 ? (char)0x7f : (char)v;
-                in += 3;
-                continue;
-            }
+        int hi, lo;
+        if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0) {
+            int v = hi * 16 + lo;
+            *out++ = v == 0 ? (char)0x7f : (char)v;
+            in += 3;
+            continue;
         }
         *out++ = *in++;
     }

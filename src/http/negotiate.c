@@ -4,18 +4,24 @@
 #include <string.h>
 #include <strings.h>
 
+/* Optional white space (RFC 9110 section 5.6.3): spaces and tabs. */
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 double http_accept_q(const char *accept, const char *type, const char *subtype)
 {
     double best_q = 0.0;
     int best_spec = 0;
     const char *p = accept;
     while (*p) {
-        while (*p == ' ' || *p == ',')
+        while (is_ows(*p) || *p == ',')
             p++;
         const char *end = p + strcspn(p, ",");
         const char *semi = memchr(p, ';', (size_t)(end - p));
         const char *range_end = semi ? semi : end;
-        while (range_end > p && range_end[-1] == ' ')
+        while (range_end > p && is_ows(range_end[-1]))
             range_end--;
         const char *slash = memchr(p, '/', (size_t)(range_end - p));
         if (slash) {
@@ -30,7 +36,7 @@ double http_accept_q(const char *accept, const char *type, const char *subtype)
                 for (const char *a = semi; a && a < end;
                      a = memchr(a + 1, ';', (size_t)(end - a - 1))) {
                     const char *v = a + 1;
-                    while (*v == ' ')
+                    while (is_ows(*v))
                         v++;
                     if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
                         q = strtod(v + 2, NULL);
@@ -99,10 +105,10 @@ bool http_is_json_media_type(const char *ct)
 {
     if (!ct)
         return false;
-    while (*ct == ' ')
+    while (is_ows(*ct))
         ct++;
     size_t len = strcspn(ct, ";");
-    while (len > 0 && ct[len - 1] == ' ')
+    while (len > 0 && is_ows(ct[len - 1]))
         len--;
     if (len == 16 && strncasecmp(ct, "application/json", 16) == 0)
         return true;

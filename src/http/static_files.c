@@ -6,6 +6,8 @@
 #define _GNU_SOURCE
 #include "http/static_files.h"
 
+#include "http/etag.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -145,7 +147,7 @@ void http_static_serve(const struct http_static_root *root, const char *relpath,
     strftime(r->last_modified, sizeof(r->last_modified), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     r->cache_control = cache_control;
     r->content_type = http_static_mime_type(relpath);
-    if (if_none_match && strstr(if_none_match, r->etag)) {
+    if (http_etag_matches(if_none_match, r->etag)) {
         close(fd);
         http_reply_not_modified(r);
         return;

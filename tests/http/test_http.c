@@ -12,6 +12,7 @@
 
 #include "http/etag.h"
 #include "http/framing.h"
+#include "http/internal.h"
 #include "http/negotiate.h"
 #include "http/static_files.h"
 
@@ -179,6 +180,23 @@ START_TEST(static_path_case)
 }
 END_TEST
 
+/* ---- query decoding ---------------------------------------------------------------------------
+ */
+
+START_TEST(unescape_case)
+{
+    const json_t *c = case_at("unescape", _i);
+    const char *in = str(c, "in"), *want = str(c, "out");
+    ck_assert_ptr_nonnull(in);
+    ck_assert_ptr_nonnull(want);
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", in);
+    size_t n = http_unescape(NULL, NULL, buf);
+    ck_assert_msg(n == strlen(want) && strcmp(buf, want) == 0, "'%s' decodes to '%s', want '%s'",
+                  in, buf, want);
+}
+END_TEST
+
 /* ---- the suite ------------------------------------------------------------------------------ */
 
 /* Add a loop test over a section, which must not be empty. */
@@ -223,6 +241,9 @@ int main(int argc, char **argv)
     TCase *paths = tcase_create("static_path");
     add_section(paths, static_path_case, "static_path");
     suite_add_tcase(s, paths);
+    TCase *unescape = tcase_create("unescape");
+    add_section(unescape, unescape_case, "unescape");
+    suite_add_tcase(s, unescape);
     fflush(stdout);
 
     SRunner *sr = srunner_create(s);
