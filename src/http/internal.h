@@ -78,8 +78,6 @@ struct http_deadline {
 
 /* A computing request's state between the steps of its path (serve_api.c). */
 struct http_api_state {
-    struct api_query_arg args[HTTP_MAX_QUERY_ARGS];
-    size_t n_args;
     bool accept_csv;  /* Accept prefers CSV (and the endpoint has it) */
     const char *inm;  /* If-None-Match of a GET; NULL: none */
     bool params_live; /* params hold a parse's allocations */

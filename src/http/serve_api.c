@@ -25,10 +25,18 @@
 #define BUSY_REQUESTS 4
 #define BUSY_WINDOW_NS 50000000u
 
-static bool read_request(struct http_server *s, struct http_request *req, struct http_reply *r);
+/* The query string's pairs, as libmicrohttpd decoded them: they live as long as the request, but
+ * are needed only until the parameters are parsed, so they stay on the stack of the path. */
+struct query {
+    struct api_query_arg args[HTTP_MAX_QUERY_ARGS];
+    size_t n_args;
+};
+
+static bool read_request(struct http_request *req, struct query *q, struct http_reply *r);
 static bool answer_from_cache_by_query(struct http_server *s, struct http_request *req,
-                                       struct http_reply *r);
-static bool parse_params(struct http_server *s, struct http_request *req, struct http_reply *r);
+                                       const struct query *q, struct http_reply *r);
+static bool parse_params(struct http_server *s, struct http_request *req, const struct query *q,
+                         struct http_reply *r);
 static bool answer_not_modified(struct http_request *req, struct http_reply *r);
 static bool answer_from_cache_by_params(struct http_server *s, struct http_request *req,
                                         struct http_reply *r);
@@ -37,19 +45,27 @@ static void compute(struct http_server *s, struct http_request *req, struct http
 
 void http_serve_api(struct http_server *s, struct http_request *req, struct http_reply *r)
 {
-    if (read_request(s, req, r)) /* the query's pairs and what Accept asks */
+    struct query q;
+    /* read: the query's pairs and what Accept and Accept-Encoding ask for */
+    if (read_request(req, &q, r))
         return;
-    if (answer_from_cache_by_query(s, req, r)) /* cache: a GET's query, as it came */
+    /* cache: a GET's query as it came, answered without parsing */
+    if (answer_from_cache_by_query(s, req, &q, r))
         return;
-    if (parse_params(s, req, r)) /* parse: the parameters, or a 400 problem */
+    /* parse: the parameters from the query or the JSON body, or a 400 problem */
+    if (parse_params(s, req, &q, r))
         return;
-    if (answer_not_modified(req, r)) /* conditional: If-None-Match names the ETag */
+    /* conditional: 304 when If-None-Match names the answer's ETag */
+    if (answer_not_modified(req, r))
         return;
-    if (answer_from_cache_by_params(s, req, r)) /* cache: the canonical parameters */
+    /* cache: the canonical parameters (a POST, or another spelling of a GET) */
+    if (answer_from_cache_by_params(s, req, r))
         return;
-    if (schedule_on_pool(s, req, r)) /* schedule: a compute pool, or 503 when full */
+    /* schedule: a long request goes to a compute pool, or gets 503 when they are full */
+    if (schedule_on_pool(s, req, r))
         return;
-    compute(s, req, r); /* compute and encode; the handler sends */
+    /* compute and encode; the access handler sends */
+    compute(s, req, r);
 }
 
 /* ---- read: the query string and the headers that choose the answer --------------------------- */
@@ -58,21 +74,21 @@ static enum MHD_Result collect_query_arg(void *cls, enum MHD_ValueKind kind, con
                                          const char *value)
 {
     (void)kind;
-    struct http_api_state *a = cls;
-    if (a->n_args == HTTP_MAX_QUERY_ARGS) {
-        a->n_args++; /* one past the limit: too many */
+    struct query *q = cls;
+    if (q->n_args == HTTP_MAX_QUERY_ARGS) {
+        q->n_args++; /* one past the limit: too many */
         return MHD_NO;
     }
-    a->args[a->n_args++] = (struct api_query_arg){key, value};
+    q->args[q->n_args++] = (struct api_query_arg){key, value};
     return MHD_YES;
 }
 
-static bool read_request(struct http_server *s, struct http_request *req, struct http_reply *r)
+static bool read_request(struct http_request *req, struct query *q, struct http_reply *r)
 {
-    (void)s;
     struct http_api_state *a = &req->api;
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query_arg, a);
-    if (a->n_args > HTTP_MAX_QUERY_ARGS) {
+    q->n_args = 0;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query_arg, q);
+    if (q->n_args > HTTP_MAX_QUERY_ARGS) {
         http_reply_problem_text(r, API_PROBLEM_INVALID_PARAMETER,
                                 "too many query parameters (more than 64)", req->url);
         return true;
@@ -166,7 +182,7 @@ static void cache_put(struct http_server *s, const struct http_request *req,
  * repeated query is answered without even parsing its parameters; another spelling of the same
  * parameters computes once more and is kept under its own key. */
 static bool answer_from_cache_by_query(struct http_server *s, struct http_request *req,
-                                       struct http_reply *r)
+                                       const struct query *q, struct http_reply *r)
 {
     struct http_api_state *a = &req->api;
     if (!s->cache || req->method == M_POST)
@@ -176,10 +192,10 @@ static bool answer_from_cache_by_query(struct http_server *s, struct http_reques
     jw_string(&a->key, req->route->path);
     jw_bool(&a->key, a->accept_csv);
     jw_bool(&a->key, req->gzip_ok);
-    for (size_t i = 0; i < a->n_args; i++) {
-        jw_string(&a->key, a->args[i].key);
-        if (a->args[i].value)
-            jw_string(&a->key, a->args[i].value);
+    for (size_t i = 0; i < q->n_args; i++) {
+        jw_string(&a->key, q->args[i].key);
+        if (q->args[i].value)
+            jw_string(&a->key, q->args[i].value);
         else
             jw_null(&a->key);
     }
@@ -211,18 +227,19 @@ static bool answer_from_cache_by_params(struct http_server *s, struct http_reque
 
 /* ---- parse and conditional --------------------------------------------------------------- */
 
-static bool parse_params(struct http_server *s, struct http_request *req, struct http_reply *r)
+static bool parse_params(struct http_server *s, struct http_request *req, const struct query *q,
+                         struct http_reply *r)
 {
     struct http_api_state *a = &req->api;
     const struct api_endpoint *e = req->route->endpoint;
     const struct api_limits *lim = &s->cfg->limits;
     struct api_problem prob;
     int rc;
-    if (req->method == M_POST && a->n_args > 0) {
-        api_problem_set(&prob, API_PROBLEM_INVALID_PARAMETER, a->args[0].key,
+    if (req->method == M_POST && q->n_args > 0) {
+        api_problem_set(&prob, API_PROBLEM_INVALID_PARAMETER, q->args[0].key,
                         "a POST takes its parameters in the JSON body, not the query string "
                         "(found '%.64s')",
-                        a->args[0].key);
+                        q->args[0].key);
         http_reply_problem(r, &prob, req->url);
         return true;
     }
@@ -231,7 +248,7 @@ static bool parse_params(struct http_server *s, struct http_request *req, struct
         rc = api_params_from_json(&a->params, e->bit, e->default_scaler, req->body ? req->body : "",
                                   req->body_len, lim, &prob);
     else
-        rc = api_params_from_query(&a->params, e->bit, e->default_scaler, a->args, a->n_args, lim,
+        rc = api_params_from_query(&a->params, e->bit, e->default_scaler, q->args, q->n_args, lim,
                                    &prob);
     /* the body is parsed: release it before the answer is computed */
     free(req->body);
