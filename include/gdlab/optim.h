@@ -129,8 +129,8 @@ int gd_schedule_parse(const char *name, enum gd_schedule_kind *kind);
  */
 void gd_schedule_default(struct gd_schedule *s, enum gd_schedule_kind kind);
 
-/* NULL when valid for a run at lr, else the name of the offending field ("gamma", ...). */
-const char *gd_schedule_invalid(const struct gd_schedule *s, double lr);
+/* NULL when valid, else the name of the offending field ("step_size", "gamma", "eta_min"). */
+const char *gd_schedule_invalid(const struct gd_schedule *s);
 
 /* Construct the scheduler for a run at base rate lr of epochs x steps_per_epoch steps, as torch's
  * constructor does (its first step(): last_epoch 0; onecycle sets the rate of step 0);

@@ -238,9 +238,8 @@ void gd_schedule_default(struct gd_schedule *s, enum gd_schedule_kind kind)
     };
 }
 
-const char *gd_schedule_invalid(const struct gd_schedule *s, double lr)
+const char *gd_schedule_invalid(const struct gd_schedule *s)
 {
-    (void)lr;
     switch (s->kind) {
     case GD_SCHED_CONSTANT:
     case GD_SCHED_ONECYCLE:
@@ -458,7 +457,7 @@ const char *gd_optim_config_invalid(const struct gd_optim_config *c, size_t n_tr
         return bad;
     if ((unsigned)c->schedule.kind >= GD_SCHED_COUNT)
         return "schedule";
-    if ((bad = gd_schedule_invalid(&c->schedule, c->opt.lr)))
+    if ((bad = gd_schedule_invalid(&c->schedule)))
         return bad;
     if (c->batch_size > n_train)
         return "batch_size";
