@@ -362,6 +362,35 @@ def bench_health_under_load(cfg, gdlab_argv):
             "runs": runs}
 
 
+# --- optimizers: the core's steps against torch.optim in-process --------------------------------
+
+OPTIMIZERS = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+
+def bench_optim(cfg, build):
+    """core_bench optim (CPU ns per step, best of 3) beside bench/torch_ref.py (the same runs in
+    torch the book's way, CPU ns per step, best of reps), full batch and mini-batches of 16."""
+    core = subprocess.run([os.path.join(build, "bench", "core_bench"), "optim",
+                           str(cfg["optim_steps"])], capture_output=True, text=True, timeout=600)
+    if core.returncode != 0:
+        raise RuntimeError(f"core_bench optim: {core.stderr}")
+    ref = subprocess.run([PYTHON, os.path.join(HERE, "torch_ref.py"),
+                          json.dumps({"steps": cfg["torch_steps"], "reps": cfg["torch_reps"]})],
+                         capture_output=True, text=True, timeout=600)
+    if ref.returncode != 0:
+        raise RuntimeError(f"torch_ref: {ref.stderr}")
+    core, ref = json.loads(core.stdout), json.loads(ref.stdout)
+    out = {"torch_version": ref["torch"], "runs": {}}
+    for name in OPTIMIZERS:
+        row = {}
+        for kind in ("full_ns", "batch16_ns"):
+            row[kind] = core[name][kind]
+            row["torch_" + kind] = ref[name][kind]
+            row[kind.replace("_ns", "_speedup")] = ref[name][kind] / core[name][kind]
+        out["runs"][name] = row
+    return out
+
+
 # --- the report -----------------------------------------------------------------------------------
 
 def bench_page(cfg, gdlab):
@@ -456,6 +485,17 @@ def print_report(res):
         if h.get("server_p99_ms") is not None:
             p(f"  the same requests timed inside the server (access log): p99 median "
               f"{h['server_p99_ms']:.2f} ms")
+    o = res.get("optim")
+    if o:
+        p(f"\nOptimizer steps, core vs torch.optim in-process (torch {o['torch_version']}, float64, "
+          f"one thread; CPU ns per step, best of repetitions; tutorial data, lr 1e-7)")
+        p(f"  {'optimizer':10s} {'full ns':>9s} {'torch ns':>10s} {'speedup':>9s}   "
+          f"{'batch16 ns':>10s} {'torch ns':>10s} {'speedup':>9s}")
+        for name in OPTIMIZERS:
+            r = o["runs"][name]
+            p(f"  {name:10s} {r['full_ns']:9.1f} {r['torch_full_ns']:10.0f} "
+              f"{r['full_speedup']:8.0f}x   {r['batch16_ns']:10.1f} {r['torch_batch16_ns']:10.0f} "
+              f"{r['batch16_speedup']:8.0f}x")
     p("\nFigures of issue 5")
     for fig, got, target, met in figures(res):
         p(f"  {'MET ' if met else 'MISS'}  {fig:34s} {got:>12s}  (target {target})")
@@ -469,7 +509,7 @@ def git(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="the release build directory")
-    ap.add_argument("--only", default="ceiling,numpy,large,load,page",
+    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
@@ -480,7 +520,9 @@ def main():
            "numpy_reps": 1 if quick else 5, "http_reps": 3 if quick else 11,
            "large_reps": 1 if quick else 5, "load_reps": 1 if quick else 3,
            "load_seconds": 3 if quick else 10, "load_clients": 2,
-           "page_loads": 3 if quick else 9}
+           "page_loads": 3 if quick else 9,
+           "optim_steps": 100000 if quick else 1000000, "torch_steps": 500 if quick else 3000,
+           "torch_reps": 1 if quick else 3}
     gdlab = os.path.join(args.build, "src", "gdlab")
     bare = os.path.join(args.build, "bench", "bare_server")
     gdlab_argv = [gdlab, "--bind", "127.0.0.1"]
@@ -506,6 +548,9 @@ def main():
     if "page" in sections:
         log("page load")
         res["page"] = bench_page(cfg, gdlab)
+    if "optim" in sections:
+        log("optimizer steps vs torch")
+        res["optim"] = bench_optim(cfg, args.build)
     res["load_after"] = round(os.getloadavg()[0], 2)
     res["figures"] = [{"figure": f, "measured": g, "target": t, "met": m}
                       for f, g, t, m in figures(res)]

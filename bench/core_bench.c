@@ -4,10 +4,16 @@
  * slow endpoint is slow in the core or in serving.
  *
  *     core_bench [n] [grid_steps] [epochs]     (defaults 1000000 1001 10000000)
+ *     core_bench optim [steps]                 (default 1000000)
+ *
+ * The second form times one optimizer step of each optimizer on the tutorial's data (n = 100):
+ * full batch (O(1) from the moments) and mini-batches of 16, and prints one JSON object,
+ * {"gd": {"full_ns": ..., "batch16_ns": ...}, ...}, for bench.py to set beside bench/torch_ref.py.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "gdlab/gdlab.h"
@@ -33,8 +39,54 @@ static double now(void)
         }                                                                                          \
     } while (0)
 
+/* ns per optimizer step of one run; lr 1e-7 keeps every run far from its fixed point */
+static double optim_step_ns(const struct gd_optim_data *d, enum gd_optimizer kind, size_t batch,
+                            unsigned long long steps)
+{
+    struct gd_optim_config cfg;
+    gd_optim_config_default(&cfg, kind, 1e-7);
+    cfg.b0 = 0.5;
+    cfg.w0 = -0.1;
+    cfg.batch_size = batch;
+    cfg.measure_rate = false;
+    uint64_t spe = batch ? gd_batches_per_epoch(d->train->n, batch) : 1;
+    cfg.epochs = steps / spe;
+    struct gd_optim_result r;
+    double best;
+    BEST_OF(3, best, gd_optim_run(d, &cfg, NULL, &r));
+    return best * 1e9 / (double)r.steps_run;
+}
+
+static int bench_optim(unsigned long long steps)
+{
+    struct gd_dataset_params params;
+    gd_dataset_params_default(&params);
+    struct gd_dataset *data = gd_dataset_new(params.n);
+    struct gd_problem *p = NULL;
+    if (!data || gd_dataset_generate(data, &params) != GD_OK ||
+        !(p = gd_problem_new(data, GD_SCALER_NONE, NULL))) {
+        gd_dataset_free(data);
+        return 1;
+    }
+    struct gd_optim_data d;
+    gd_optim_data_from_problem(p, &d);
+    printf("{");
+    for (int k = 0; k < GD_OPT_COUNT; k++) {
+        double full = optim_step_ns(&d, (enum gd_optimizer)k, 0, steps);
+        double mini = optim_step_ns(&d, (enum gd_optimizer)k, 16, steps / 4);
+        printf("%s\"%s\": {\"full_ns\": %.3f, \"batch16_ns\": %.3f}", k ? ", " : "",
+               gd_optimizer_name((enum gd_optimizer)k), full, mini);
+    }
+    printf("}\n");
+    gd_problem_free(p);
+    gd_dataset_free(data);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "optim") == 0)
+        return bench_optim(argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000ULL);
     size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
     size_t steps = argc > 2 ? strtoul(argv[2], NULL, 10) : 1001;
     unsigned long long epochs = argc > 3 ? strtoull(argv[3], NULL, 10) : 10000000ULL;

@@ -34,11 +34,12 @@ enum gd_run_status {
 struct gd_history {
     size_t cap;
     size_t count;
-    uint64_t *epoch;
+    uint64_t *epoch; /* epoch of each state (gd_optim_run with GD_HISTORY_STEP: optimizer step) */
     double *b;
     double *w;
     double *train_loss;
     double *val_loss;
+    double *lr; /* the learning rate in force at each state, the one its next step uses */
 };
 
 /* How a run ended and where it stood. */

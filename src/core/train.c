@@ -30,7 +30,8 @@ struct gd_history *gd_history_new(size_t cap)
     h->w = malloc(cap * sizeof(*h->w));
     h->train_loss = malloc(cap * sizeof(*h->train_loss));
     h->val_loss = malloc(cap * sizeof(*h->val_loss));
-    if (!h->epoch || !h->b || !h->w || !h->train_loss || !h->val_loss) {
+    h->lr = malloc(cap * sizeof(*h->lr));
+    if (!h->epoch || !h->b || !h->w || !h->train_loss || !h->val_loss || !h->lr) {
         gd_history_free(h);
         return NULL;
     }
@@ -46,6 +47,7 @@ void gd_history_free(struct gd_history *h)
     free(h->w);
     free(h->train_loss);
     free(h->val_loss);
+    free(h->lr);
     free(h);
 }
 
@@ -78,9 +80,10 @@ static inline bool same_bits(double a, double b)
 }
 
 static void record(struct gd_history *h, const struct gd_moments *val, uint64_t epoch, double b,
-                   double w, double loss)
+                   double w, double loss, double lr)
 {
     size_t k = h->count++;
+    h->lr[k] = lr;
     h->epoch[k] = epoch;
     h->b[k] = b;
     h->w[k] = w;
@@ -127,7 +130,7 @@ int gd_train(const struct gd_moments *train, const struct gd_moments *val,
                 for (; next_sample < planned && next_epoch < cfg->epochs; next_sample++) {
                     bool odd = !fixed && (next_epoch - e) % 2;
                     double bt = odd ? b1 : b, wt = odd ? w1 : w;
-                    record(history, val, next_epoch, bt, wt, gd_loss(train, bt, wt));
+                    record(history, val, next_epoch, bt, wt, gd_loss(train, bt, wt), lr);
                     next_epoch = next_sample + 1 < planned
                                      ? gd_history_epoch(cfg->epochs, planned, next_sample + 1)
                                      : UINT64_MAX;
@@ -149,7 +152,7 @@ int gd_train(const struct gd_moments *train, const struct gd_moments *val,
             break;
         }
         if (e == next_epoch) {
-            record(history, val, e, b, w, loss);
+            record(history, val, e, b, w, loss, lr);
             next_sample++;
             next_epoch = next_sample < planned ? gd_history_epoch(cfg->epochs, planned, next_sample)
                                                : UINT64_MAX;
@@ -177,7 +180,7 @@ int gd_train(const struct gd_moments *train, const struct gd_moments *val,
 
     /* The state where the run stopped is always the last point of its history. */
     if (history && planned && (history->count == 0 || history->epoch[history->count - 1] != e))
-        record(history, val, e, b, w, loss);
+        record(history, val, e, b, w, loss, lr);
 
     if (status == GD_RUN_MAX_EPOCHS && loss > loss0)
         status = GD_RUN_DIVERGED;

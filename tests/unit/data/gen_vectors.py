@@ -230,8 +230,42 @@ def write_surface(out):
         out.write(f"linspace {h(lo)} {h(hi)} {steps} {hexes(np.linspace(lo, hi, steps))}\n")
 
 
+# Characteristic polynomials mu^2 - t mu + d of gd (mu - t), heavy ball and Nesterov per eigenvalue.
+def char_poly(kind, lr, beta, lam):
+    if kind == "gd":
+        return [1.0, -(1.0 - lr * lam)]
+    if kind == "momentum":
+        return [1.0, -(1.0 + beta - lr * lam), beta]
+    a = 1.0 - lr * lam
+    return [1.0, -(1.0 + beta) * a, beta * a]
+
+
+def write_optim(out):
+    """rho: the largest |root| by numpy.roots, with a flag for a (nearly) double root, where any
+    root finder is only accurate to about sqrt(eps); perm: RandomState(seed).permutation(n)."""
+    rnd = np.random.default_rng(2024)
+    cases = []
+    for kind in ("gd", "momentum", "nesterov"):
+        for lam in (2.0, 5.05, 0.1, 1e-3, 400.0):
+            for beta in (0.0, 0.5, 0.9, 0.99):
+                crit = {"gd": 2 / lam, "momentum": 2 * (1 + beta) / lam,
+                        "nesterov": 2 * (1 + beta) / ((1 + 2 * beta) * lam)}[kind]
+                for f in (1e-3, 0.1, 0.5, 0.9, 0.999, 1.001, 1.3, 3.0):
+                    cases.append((kind, f * crit, beta, lam))
+        for _ in range(60):
+            cases.append((kind, float(10 ** rnd.uniform(-3, 1)), float(rnd.uniform(0, 0.999)),
+                          float(10 ** rnd.uniform(-2, 2))))
+    for kind, lr, beta, lam in cases:
+        c = char_poly(kind, lr, beta, lam)
+        rho = float(np.max(np.abs(np.roots(c))))
+        near_double = len(c) == 3 and abs(c[1] ** 2 - 4 * c[2]) < 1e-6 * (c[1] ** 2 + abs(c[2]))
+        out.write(f"rho {kind} {h(lr)} {h(beta)} {h(lam)} {h(rho)} {int(near_double)}\n")
+    for seed, n in ((42, 80), (0, 1), (1, 2), (4294967295, 7), (7, 1000), (123, 33)):
+        out.write(f"perm {seed} {n} {ints(np.random.RandomState(seed).permutation(n))}\n")
+
+
 def main():
-    for name, fn in (("rng.txt", write_rng), ("dataset.txt", write_dataset),
+    for name, fn in (("optim.txt", write_optim), ("rng.txt", write_rng), ("dataset.txt", write_dataset),
                      ("surface.txt", write_surface),
                      ("moments.txt", write_moments), ("scale.txt", write_scale)):
         with open(os.path.join(HERE, name), "w") as out:
