@@ -176,7 +176,8 @@ int main(int argc, char **argv)
     struct api_limits lim;
     api_limits_default(&lim);
     uint64_t max_n = lim.max_n, max_grid = lim.max_grid_points, max_epochs = lim.max_epochs,
-             max_history = lim.max_history, max_lrs = lim.max_lrs, max_body = lim.max_body;
+             max_history = lim.max_history, max_lrs = lim.max_lrs, max_runs = lim.max_runs,
+             max_body = lim.max_body;
 
     const struct option_row rows[] = {
         {"bind", "GDLAB_BIND", OPT_STRING, "ADDR", "address to listen on (127.0.0.1)", 0, 0, &bind},
@@ -206,6 +207,8 @@ int main(int argc, char **argv)
          0, SIZE_MAX / 64, &max_history},
         {"max-lrs", "GDLAB_MAX_LRS", OPT_SIZE, "N", "most learning rates per request (16)", 1, 4096,
          &max_lrs},
+        {"max-runs", "GDLAB_MAX_RUNS", OPT_SIZE, "N",
+         "most runs (optimizers x learning rates) per request (16)", 1, 4096, &max_runs},
         {"shutdown-grace", "GDLAB_SHUTDOWN_GRACE", OPT_SIZE, "SECONDS",
          "time requests in flight get to finish on SIGINT/SIGTERM (30)", 0, 3600, &grace},
         {"timeout", "GDLAB_TIMEOUT", OPT_SIZE, "SECONDS",
@@ -289,6 +292,7 @@ int main(int argc, char **argv)
                    .max_epochs = max_epochs,
                    .max_history = (size_t)max_history,
                    .max_lrs = (size_t)max_lrs,
+                   .max_runs = (size_t)max_runs,
                    .max_body = (size_t)max_body},
     };
     return http_server_run(&cfg);

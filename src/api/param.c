@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gdlab/optim.h"
 #include "gdlab/scale.h"
 
 static int check_data(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
@@ -20,12 +21,29 @@ static int check_grid_points(struct raw_params *raw, struct api_params *p,
                              const struct api_limits *lim, struct api_problem *prob);
 static int check_lr(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
                     struct api_problem *prob);
+static int check_optimization(struct raw_params *raw, struct api_params *p,
+                              const struct api_limits *lim, struct api_problem *prob);
+static bool uses_momentum(const struct api_params *p);
+static bool uses_betas(const struct api_params *p);
+static bool uses_alpha(const struct api_params *p);
+static bool uses_batches(const struct api_params *p);
+static bool uses_step_size(const struct api_params *p);
+static bool uses_gamma(const struct api_params *p);
+static bool uses_cosine(const struct api_params *p);
 
 /* The words of the WORD parameters; a value lands as its index. */
 static const char *const scaler_words[] = {"none", "standard", "minmax", NULL};
 static const char *const split_words[] = {"train", "val", NULL};
-static const char *const optimizer_words[] = {"gd", NULL};
+/* in the order of the core's enum gd_optimizer, enum gd_schedule_kind, enum gd_history_unit */
+static const char *const optimizer_words[] = {"gd",      "momentum", "nesterov", "adagrad",
+                                              "rmsprop", "adam",     "adamw",    NULL};
+static const char *const schedule_words[] = {"constant", "step",     "exponential",
+                                             "cosine",   "onecycle", NULL};
+static const char *const history_unit_words[] = {"epoch", "step", NULL};
 static const char *const format_words[] = {"json", "csv", NULL};
+_Static_assert(GD_OPT_COUNT == 7 && GD_OPT_ADAMW == 6 && GD_SCHED_ONECYCLE == 4 &&
+                   GD_HISTORY_STEP == 1,
+               "word lists in the order of the core's enums");
 _Static_assert(GD_SCALER_NONE == 0 && GD_SCALER_STANDARD == 1 && GD_SCALER_MINMAX == 2,
                "scaler words are in the order of enum gd_scaler_kind");
 
@@ -51,6 +69,7 @@ void api_limits_default(struct api_limits *lim)
     lim->max_epochs = 10000000;
     lim->max_history = 100000;
     lim->max_lrs = 16;
+    lim->max_runs = 16;
     lim->max_body = 64u << 20;
 }
 
@@ -80,6 +99,8 @@ static double limit_max(enum api_limit limit, const struct api_limits *lim)
         return (double)lim->max_history;
     case API_LIMIT_LRS:
         return (double)lim->max_lrs;
+    case API_LIMIT_RUNS:
+        return (double)lim->max_runs;
     case API_LIMIT_NONE:
         break;
     }
@@ -92,7 +113,8 @@ static void limit_note(enum api_limit limit, const struct api_limits *lim, char 
     static const char *const flags[] = {[API_LIMIT_N] = "--max-n",
                                         [API_LIMIT_EPOCHS] = "--max-epochs",
                                         [API_LIMIT_HISTORY] = "--max-history",
-                                        [API_LIMIT_LRS] = "--max-lrs"};
+                                        [API_LIMIT_LRS] = "--max-lrs",
+                                        [API_LIMIT_RUNS] = "--max-runs"};
     if (limit == API_LIMIT_NONE)
         buf[0] = '\0';
     else if (limit == API_LIMIT_GRID_STEPS)
@@ -136,6 +158,10 @@ static void land_number(struct api_params *p, enum api_param_id id, double v)
         break;
     case PT_WORD:
         *(int *)f = (int)v;
+        break;
+    case PT_WORDS:
+        ((struct api_words *)f)->v[0] = (int)v;
+        ((struct api_words *)f)->n = 1;
         break;
     case PT_LIST:
     case PT_DATA:
@@ -204,8 +230,12 @@ void api_params_free(struct api_params *p)
 
 void api_raw_free(struct raw_params *raw)
 {
-    for (int id = 0; id < P_COUNT; id++)
+    for (int id = 0; id < P_COUNT; id++) {
         free(raw->v[id].list);
+        for (size_t k = 0; k < raw->v[id].n_words; k++)
+            free(raw->v[id].words[k]);
+        free(raw->v[id].words);
+    }
 }
 
 /* ---- checks of one value ------------------------------------------------------------------ */
@@ -237,10 +267,20 @@ static int check_number(enum api_param_id id, double v, struct api_problem *prob
             return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be >= 0; got %s",
                                    name, NUM(v));
         break;
+    case R_POSITIVE:
+        if (!(v > 0.0))
+            return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be > 0; got %s",
+                                   name, NUM(v));
+        break;
     case R_NONZERO:
         if (v == 0.0)
             return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be non-zero",
                                    name);
+        break;
+    case R_UNIT:
+        if (!(v >= 0.0 && v < 1.0))
+            return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
+                                   "%s must be in [0, 1); got %s", name, NUM(v));
         break;
     case R_ANY:
         break;
@@ -295,6 +335,18 @@ static int check_and_land(struct raw_params *raw, struct api_params *p, enum api
             return -1;
         land_number(p, id, index);
         return 0;
+    case PT_WORDS: {
+        struct api_words *words = field(p, id);
+        if (v->n_words < 1 || v->n_words > API_WORDS_MAX)
+            return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, api_param_rows[id].name,
+                                   "%s takes between 1 and %d names; got %zu",
+                                   api_param_rows[id].name, API_WORDS_MAX, v->n_words);
+        for (size_t k = 0; k < v->n_words; k++)
+            if (check_word(id, v->words[k], &words->v[k], prob))
+                return -1;
+        words->n = v->n_words;
+        return 0;
+    }
     case PT_LIST:
     case PT_DATA:
         land_list_take(p, id, v);
@@ -407,6 +459,124 @@ static int check_lr(struct raw_params *raw, struct api_params *p, const struct a
     return 0;
 }
 
+/* ---- beyond plain gradient descent ---------------------------------------------------------- */
+
+/* Whether any of the requested optimizers reads a hyperparameter (a bit of enum gd_hyper). */
+static bool any_optimizer_uses(const struct api_params *p, unsigned hyper)
+{
+    for (size_t k = 0; k < p->optimizer.n; k++)
+        if (gd_optimizer_uses((enum gd_optimizer)p->optimizer.v[k]) & hyper)
+            return true;
+    return false;
+}
+
+static bool uses_momentum(const struct api_params *p)
+{
+    return any_optimizer_uses(p, GD_HYPER_MOMENTUM);
+}
+
+static bool uses_betas(const struct api_params *p)
+{
+    return any_optimizer_uses(p, GD_HYPER_BETA1);
+}
+
+static bool uses_alpha(const struct api_params *p)
+{
+    return any_optimizer_uses(p, GD_HYPER_ALPHA);
+}
+
+static bool uses_batches(const struct api_params *p)
+{
+    return p->batch_size > 0;
+}
+
+static bool uses_step_size(const struct api_params *p)
+{
+    return p->schedule == GD_SCHED_STEP;
+}
+
+static bool uses_gamma(const struct api_params *p)
+{
+    return p->schedule == GD_SCHED_STEP || p->schedule == GD_SCHED_EXPONENTIAL;
+}
+
+static bool uses_cosine(const struct api_params *p)
+{
+    return p->schedule == GD_SCHED_COSINE;
+}
+
+/* A given parameter that the request's optimizers, batches or schedule would ignore: an error
+ * rather than a silently unused value. */
+static int check_used(struct raw_params *raw, struct api_params *p, struct api_problem *prob)
+{
+    static const struct {
+        enum api_param_id id;
+        bool (*used)(const struct api_params *p);
+        const char *by;
+    } rules[] = {
+        {P_MOMENTUM, uses_momentum, "optimizer momentum or nesterov"},
+        {P_BETA1, uses_betas, "optimizer adam or adamw"},
+        {P_BETA2, uses_betas, "optimizer adam or adamw"},
+        {P_ALPHA, uses_alpha, "optimizer rmsprop"},
+        {P_SHUFFLE, uses_batches, "mini-batches (batch_size >= 1)"},
+        {P_SHUFFLE_SEED, uses_batches, "mini-batches (batch_size >= 1)"},
+        {P_STEP_SIZE, uses_step_size, "schedule=step"},
+        {P_GAMMA, uses_gamma, "schedule=step or schedule=exponential"},
+        {P_T_MAX, uses_cosine, "schedule=cosine"},
+        {P_ETA_MIN, uses_cosine, "schedule=cosine"},
+    };
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+        if (GIVEN(raw, rules[i].id) && !rules[i].used(p))
+            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, api_param_name(rules[i].id),
+                                   "%s is used only by %s, which this request does not ask for; "
+                                   "leave it out",
+                                   api_param_name(rules[i].id), rules[i].by);
+    if (GIVEN(raw, P_EPS) && !any_optimizer_uses(p, GD_HYPER_EPS))
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "eps",
+                               "eps is used only by optimizer adagrad, rmsprop, adam or adamw, "
+                               "which this request does not ask for; leave it out");
+    return 0;
+}
+
+/* After the last of them: what is used, the runs' count, the batch against the training split,
+ * and the defaults that depend on other parameters. */
+static int check_optimization(struct raw_params *raw, struct api_params *p,
+                              const struct api_limits *lim, struct api_problem *prob)
+{
+    /* anything beyond plain gradient descent; optimizer=gd alone asks for nothing new */
+    p->optim_report = p->optimizer.n != 1 || p->optimizer.v[0] != GD_OPT_GD;
+    for (int id = P_MOMENTUM; id <= P_HISTORY_UNIT; id++)
+        p->optim_report |= GIVEN(raw, id);
+    if (check_used(raw, p, prob))
+        return -1;
+    for (size_t k = 0; k < p->optimizer.n; k++)
+        if (p->optimizer.v[k] == GD_OPT_NESTEROV && p->momentum == 0.0)
+            return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "momentum",
+                                   "nesterov needs momentum > 0 (torch refuses 0); got 0");
+    size_t runs = p->optimizer.n * p->lr.n;
+    if (runs > lim->max_runs) {
+        const char *name = p->optimizer.n > 1 ? "optimizer" : "lr";
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
+                               "%zu optimizers x %zu learning rates make %zu runs; the most is %zu "
+                               "(the server's --max-runs)",
+                               p->optimizer.n, p->lr.n, runs, lim->max_runs);
+    }
+    size_t n_train = 0;
+    gd_split_size(p->data.n, p->data.train_fraction, &n_train);
+    if (p->batch_size > n_train)
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "batch_size",
+                               "batch_size must be at most the training split's %zu points "
+                               "(floor(n * train_fraction)); got %zu",
+                               n_train, p->batch_size);
+    if (!GIVEN(raw, P_SHUFFLE_SEED))
+        p->shuffle_seed = p->data.seed;
+    if (!GIVEN(raw, P_GAMMA))
+        p->gamma = p->schedule == GD_SCHED_STEP ? 0.1 : 0.95;
+    if (!GIVEN(raw, P_T_MAX))
+        p->t_max = p->epochs;
+    return 0;
+}
+
 /* ---- the echo ------------------------------------------------------------------------------ */
 
 static bool echoed(const struct api_params *p, enum api_param_id id)
@@ -414,6 +584,8 @@ static bool echoed(const struct api_params *p, enum api_param_id id)
     const struct param_row *row = &api_param_rows[id];
     if (!(row->endpoints & p->endpoint) || row->echo == ECHO_NEVER)
         return false;
+    if (row->echo == ECHO_IF && row->echo_if(p))
+        return true;
     return row->echo == ECHO_ALWAYS || api_param_given(p, id);
 }
 
@@ -441,6 +613,20 @@ void api_params_write(struct jw *w, const struct api_params *p)
         case PT_WORD:
             jw_key_string(w, row->name, row->words[*(const int *)f]);
             break;
+        case PT_WORDS: {
+            /* one word as a string (the echo of a request that named one), several as an array */
+            const struct api_words *words = f;
+            jw_key(w, row->name);
+            if (words->n == 1) {
+                jw_string(w, row->words[words->v[0]]);
+                break;
+            }
+            jw_array_begin(w);
+            for (size_t k = 0; k < words->n; k++)
+                jw_string(w, row->words[words->v[k]]);
+            jw_array_end(w);
+            break;
+        }
         case PT_LIST:
         case PT_DATA:
             jw_key(w, row->name);

@@ -31,9 +31,19 @@ struct api_list {
     size_t n;
 };
 
-/* The choices of the word parameters, as indices into their word lists (param.c). */
+/* The most words a list parameter (optimizer) takes. */
+#define API_WORDS_MAX 32
+
+/* A list of words, as indices into the parameter's word list: optimizer. */
+struct api_words {
+    int v[API_WORDS_MAX];
+    size_t n;
+};
+
+/* The choices of the word parameters, as indices into their word lists (param.c); optimizer,
+ * schedule and history_unit are the core's enum gd_optimizer, gd_schedule_kind and
+ * gd_history_unit. */
 enum api_split { API_SPLIT_TRAIN, API_SPLIT_VAL };
-enum api_optimizer { API_OPTIMIZER_GD };
 enum api_format { API_FORMAT_JSON, API_FORMAT_CSV };
 
 /* Validated parameters, defaults filled in; those that depend on the data are resolved by the
@@ -53,9 +63,25 @@ struct api_params {
     struct api_list lr;
     uint64_t epochs;
     double b0, w0;
-    int optimizer; /* enum api_optimizer */
+    struct api_words optimizer; /* enum gd_optimizer each */
     size_t history;
     double tol;
+    /* beyond plain gradient descent: torch.optim's hyperparameters (eps and weight_decay at 0
+     * when not given: each run takes its optimizer's default), mini-batches and schedules */
+    double momentum, beta1, beta2, alpha, eps, weight_decay;
+    size_t batch_size; /* 0: the whole training split */
+    bool shuffle;
+    uint32_t shuffle_seed; /* resolved: seed when not given */
+    int schedule;          /* enum gd_schedule_kind */
+    uint64_t step_size;
+    double gamma;   /* resolved: 0.1 for step, 0.95 for exponential when not given */
+    uint64_t t_max; /* resolved: epochs when not given */
+    double eta_min;
+    int history_unit; /* enum gd_history_unit */
+    /* the request asks for more than plain gd (another optimizer, several, or one of the
+     * parameters above): each run reports its optimizer, hyperparameters, steps, final rate and
+     * convergence rates (a plain gd request is answered exactly as before them) */
+    bool optim_report;
     int format; /* enum api_format: the representation, not echoed (Accept may also choose it) */
 };
 
@@ -67,6 +93,7 @@ struct api_limits {
     uint64_t max_epochs;    /* epochs of one run (--max-epochs) */
     size_t max_history;     /* history points per run (--max-history) */
     size_t max_lrs;         /* learning rates in one /train request (--max-lrs) */
+    size_t max_runs;        /* optimizers x learning rates in one /train request (--max-runs) */
     size_t max_body;        /* bytes of a POST body (--max-body) */
 };
 
@@ -77,18 +104,21 @@ enum api_limit {
     API_LIMIT_GRID_STEPS,
     API_LIMIT_EPOCHS,
     API_LIMIT_HISTORY,
-    API_LIMIT_LRS
+    API_LIMIT_LRS,
+    API_LIMIT_RUNS
 };
 
 /*
  * The table. ROW(id, name, type, endpoints, field, further columns as designated initializers):
  *   type     U32, SIZE, U64 (integers), NUM (finite double), BOOL, WORD (one of .words),
+ *            WORDS (one word or several: "adam,gd" in a query, a string or an array in JSON),
  *            LIST (one number or several: "0.2,0.8" in a query, a number or an array in JSON),
  *            DATA (an array of numbers, POST body only)
  *   .def     the default; .from_data: the endpoint resolves it from the data when not given
- *   .min, .max, .range (R_NONNEG: >= 0, R_NONZERO) and .limit (the server flag that caps it);
- *            .clamp: a default above the limit yields to it
- *   .echo    ECHO_GIVEN: echoed only when given; ECHO_NEVER: not part of "params"
+ *   .min, .max, .range (R_NONNEG: >= 0, R_POSITIVE: > 0, R_NONZERO, R_UNIT: in [0, 1)) and
+ *            .limit (the server flag that caps it); .clamp: a default above the limit yields to it
+ *   .echo    ECHO_GIVEN: echoed only when given; ECHO_NEVER: not part of "params";
+ *            ECHO_IF: when given or when .echo_if says the answer depends on it
  *   .check   a check across parameters, run after this row (in table order, given or not)
  * The row order is the order of the echo, of the names listed in errors, and of the checks, so
  * that the first offending parameter is the one named.
@@ -123,10 +153,39 @@ enum api_limit {
         .clamp = true)                                                                             \
     ROW(B0, "b0", NUM, EP_TRAIN, b0, .from_data = true)                                            \
     ROW(W0, "w0", NUM, EP_TRAIN, w0, .from_data = true)                                            \
-    ROW(OPTIMIZER, "optimizer", WORD, EP_TRAIN, optimizer, .words = optimizer_words)               \
+    ROW(OPTIMIZER, "optimizer", WORDS, EP_TRAIN, optimizer, .words = optimizer_words)              \
     ROW(HISTORY, "history", SIZE, EP_TRAIN, history, .def = 1001, .limit = API_LIMIT_HISTORY,      \
         .clamp = true)                                                                             \
     ROW(TOL, "tol", NUM, EP_TRAIN, tol, .range = R_NONNEG)                                         \
+    ROW(MOMENTUM, "momentum", NUM, EP_TRAIN, momentum, .def = 0.9, .range = R_UNIT,                \
+        .echo = ECHO_IF, .echo_if = uses_momentum)                                                 \
+    ROW(BETA1, "beta1", NUM, EP_TRAIN, beta1, .def = 0.9, .range = R_UNIT, .echo = ECHO_IF,        \
+        .echo_if = uses_betas)                                                                     \
+    ROW(BETA2, "beta2", NUM, EP_TRAIN, beta2, .def = 0.999, .range = R_UNIT, .echo = ECHO_IF,      \
+        .echo_if = uses_betas)                                                                     \
+    ROW(ALPHA, "alpha", NUM, EP_TRAIN, alpha, .def = 0.99, .range = R_UNIT, .echo = ECHO_IF,       \
+        .echo_if = uses_alpha)                                                                     \
+    ROW(EPS, "eps", NUM, EP_TRAIN, eps, .range = R_POSITIVE, .echo = ECHO_GIVEN)                   \
+    ROW(WEIGHT_DECAY, "weight_decay", NUM, EP_TRAIN, weight_decay, .range = R_NONNEG,              \
+        .echo = ECHO_GIVEN)                                                                        \
+    ROW(BATCH_SIZE, "batch_size", SIZE, EP_TRAIN, batch_size, .limit = API_LIMIT_N,                \
+        .echo = ECHO_GIVEN)                                                                        \
+    ROW(SHUFFLE, "shuffle", BOOL, EP_TRAIN, shuffle, .def = 1, .echo = ECHO_IF,                    \
+        .echo_if = uses_batches)                                                                   \
+    ROW(SHUFFLE_SEED, "shuffle_seed", U32, EP_TRAIN, shuffle_seed, .max = 4294967295.0,            \
+        .echo = ECHO_IF, .echo_if = uses_batches)                                                  \
+    ROW(SCHEDULE, "schedule", WORD, EP_TRAIN, schedule, .words = schedule_words,                   \
+        .echo = ECHO_GIVEN)                                                                        \
+    ROW(STEP_SIZE, "step_size", U64, EP_TRAIN, step_size, .def = 10, .min = 1,                     \
+        .max = 4503599627370496.0, .echo = ECHO_IF, .echo_if = uses_step_size)                     \
+    ROW(GAMMA, "gamma", NUM, EP_TRAIN, gamma, .range = R_POSITIVE, .echo = ECHO_IF,                \
+        .echo_if = uses_gamma)                                                                     \
+    ROW(T_MAX, "t_max", U64, EP_TRAIN, t_max, .min = 1, .max = 4503599627370496.0,                 \
+        .echo = ECHO_IF, .echo_if = uses_cosine)                                                   \
+    ROW(ETA_MIN, "eta_min", NUM, EP_TRAIN, eta_min, .range = R_NONNEG, .echo = ECHO_IF,            \
+        .echo_if = uses_cosine)                                                                    \
+    ROW(HISTORY_UNIT, "history_unit", WORD, EP_TRAIN, history_unit, .words = history_unit_words,   \
+        .echo = ECHO_GIVEN, .check = check_optimization)                                           \
     ROW(FORMAT, "format", WORD, EP_DATASET | EP_TRAIN, format, .words = format_words,              \
         .echo = ECHO_NEVER)
 

@@ -6,13 +6,13 @@
 #include "api/param.h"
 
 /* How a value is stored and written. */
-enum param_type { PT_U32, PT_SIZE, PT_U64, PT_NUM, PT_BOOL, PT_WORD, PT_LIST, PT_DATA };
+enum param_type { PT_U32, PT_SIZE, PT_U64, PT_NUM, PT_BOOL, PT_WORD, PT_WORDS, PT_LIST, PT_DATA };
 
 /* A range beyond finiteness (and beyond .min/.max for integers). */
-enum param_range { R_ANY, R_NONNEG, R_NONZERO };
+enum param_range { R_ANY, R_NONNEG, R_POSITIVE, R_NONZERO, R_UNIT };
 
 /* Whether a value is part of the "params" echo. */
-enum param_echo { ECHO_ALWAYS, ECHO_GIVEN, ECHO_NEVER };
+enum param_echo { ECHO_ALWAYS, ECHO_GIVEN, ECHO_NEVER, ECHO_IF };
 
 struct raw_params;
 
@@ -33,6 +33,7 @@ struct param_row {
     bool clamp;
     const char *const *words; /* NULL-terminated */
     enum param_echo echo;
+    bool (*echo_if)(const struct api_params *p); /* ECHO_IF: the answer depends on it */
     param_check_fn check;
 };
 
@@ -45,6 +46,8 @@ struct raw_value {
     const char *word; /* borrowed from the query or the JSON document */
     double *list;     /* PT_LIST and PT_DATA, owned until landed in api_params */
     size_t list_len;
+    char **words; /* PT_WORDS: each word a copy, owned */
+    size_t n_words;
 };
 
 struct raw_params {

@@ -4,6 +4,7 @@
  * source's own syntax (a query string's "0.2,0.8" is a JSON body's [0.2, 0.8]); a JSON value of
  * the wrong type is an error, never coerced. param.c then checks the raw values and lands them.
  */
+#define _POSIX_C_SOURCE 200809L /* strndup */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,6 +100,20 @@ static int number_from_string(const char *name, const char *s, size_t len, doubl
     return 0;
 }
 
+/* Append a copy of word[0..len) to a raw word list (its length is checked with the rest). */
+static int words_append(struct raw_value *v, const char *word, size_t len, struct api_problem *prob)
+{
+    char **words = realloc(v->words, (v->n_words + 1) * sizeof(*words));
+    if (!words)
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_MEMORY, NULL, "out of memory");
+    v->words = words;
+    v->words[v->n_words] = strndup(word, len);
+    if (!v->words[v->n_words])
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_MEMORY, NULL, "out of memory");
+    v->n_words++;
+    return 0;
+}
+
 static int parse_query_value(enum api_param_id id, const char *s, struct raw_value *v,
                              struct api_problem *prob)
 {
@@ -124,6 +139,15 @@ static int parse_query_value(enum api_param_id id, const char *s, struct raw_val
     case PT_WORD:
         v->word = s;
         return 0;
+    case PT_WORDS:
+        for (const char *item = s;; item++) {
+            size_t len = strcspn(item, ",");
+            if (words_append(v, item, len, prob))
+                return -1;
+            item += len;
+            if (!*item)
+                return 0;
+        }
     case PT_LIST: {
         size_t count = 1;
         for (const char *c = s; *c; c++)
@@ -210,6 +234,23 @@ static int parse_json_value(enum api_param_id id, const json_t *j, struct raw_va
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
                                    "%s must be true or false; got %s", name, json_type_name(j));
         v->flag = json_is_true(j);
+        return 0;
+    case PT_WORDS:
+        if (json_is_string(j))
+            return words_append(v, json_string_value(j), json_string_length(j), prob);
+        if (!json_is_array(j))
+            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                                   "%s must be a string or an array of strings; got %s", name,
+                                   json_type_name(j));
+        for (size_t k = 0; k < json_array_size(j); k++) {
+            const json_t *item = json_array_get(j, k);
+            if (!json_is_string(item))
+                return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, name,
+                                       "%s[%zu] must be a string; got %s", name, k,
+                                       json_type_name(item));
+            if (words_append(v, json_string_value(item), json_string_length(item), prob))
+                return -1;
+        }
         return 0;
     case PT_WORD:
         if (!json_is_string(j))

@@ -10,7 +10,7 @@ from gdlab_api import Response, Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL_LIMITS = ["--max-n", "50", "--max-grid-points", "100", "--max-epochs", "10",
-                "--max-history", "5", "--max-lrs", "2", "--max-body", "1000"]
+                "--max-history", "5", "--max-lrs", "2", "--max-runs", "3", "--max-body", "1000"]
 # every computation is past its deadline before it starts
 LATE = ["--deadline", "0.000000001"]
 

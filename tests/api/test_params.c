@@ -49,6 +49,7 @@ static const struct small_flag {
     {"--max-epochs", "10", offsetof(struct api_limits, max_epochs)},
     {"--max-history", "5", offsetof(struct api_limits, max_history)},
     {"--max-lrs", "2", offsetof(struct api_limits, max_lrs)},
+    {"--max-runs", "3", offsetof(struct api_limits, max_runs)},
     {"--max-body", "1000", offsetof(struct api_limits, max_body)},
 };
 #define N_SMALL_FLAGS (sizeof(small_flags) / sizeof(small_flags[0]))

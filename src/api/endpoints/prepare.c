@@ -162,6 +162,12 @@ void api_write_analysis(struct jw *w, const char *key, const struct gd_analysis 
 {
     jw_key(w, key);
     jw_object_begin(w);
+    api_write_analysis_fields(w, a);
+    jw_object_end(w);
+}
+
+void api_write_analysis_fields(struct jw *w, const struct gd_analysis *a)
+{
     jw_key(w, "hessian");
     jw_array_begin(w);
     jw_double_array(w, a->hessian[0], 2);
@@ -174,7 +180,6 @@ void api_write_analysis(struct jw *w, const char *key, const struct gd_analysis 
     jw_key_double(w, "lr_critical", a->lr_critical);
     jw_key_double(w, "lr_optimal", a->lr_optimal);
     api_write_optimum(w, a);
-    jw_object_end(w);
 }
 
 const size_t *api_split_index(const struct gd_dataset *d, bool val, size_t *n)

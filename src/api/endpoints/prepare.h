@@ -57,6 +57,9 @@ void api_write_optimum(struct jw *w, const struct gd_analysis *a);
 /* key: {hessian, its eigenvalues, condition number, critical and optimal rates, optimum}. */
 void api_write_analysis(struct jw *w, const char *key, const struct gd_analysis *a);
 
+/* The same members without the enclosing object, for an answer that adds its own. */
+void api_write_analysis_fields(struct jw *w, const struct gd_analysis *a);
+
 /* The indices of the training (or validation) split's rows, and how many. */
 const size_t *api_split_index(const struct gd_dataset *d, bool val, size_t *n);
 
