@@ -18,6 +18,10 @@
 #define COST_PER_GRID_VALUE 40.0
 #define COST_PER_EPOCH 10.0
 #define COST_PER_HISTORY_POINT 200.0
+/* An epoch of another optimizer (a rate measured by a second pass included), and a sample of a
+ * mini-batch epoch (its share of the shuffle, the batch's sums and the step). */
+#define COST_PER_OPTIM_EPOCH 60.0
+#define COST_PER_BATCH_SAMPLE 15.0
 
 static double data_cost(const struct api_params *p)
 {
@@ -36,8 +40,13 @@ static double surface_cost(const struct api_params *p)
 
 static double train_cost(const struct api_params *p)
 {
-    return data_cost(p) + (double)p->lr.n * (COST_PER_EPOCH * (double)p->epochs +
-                                             COST_PER_HISTORY_POINT * (double)p->history);
+    double n_train = (double)p->data.n * p->data.train_fraction;
+    double epoch = !p->optim_report ? COST_PER_EPOCH
+                   : p->batch_size  ? COST_PER_BATCH_SAMPLE * n_train
+                                    : COST_PER_OPTIM_EPOCH;
+    double runs = (double)p->optimizer.n * (double)p->lr.n;
+    return data_cost(p) +
+           runs * (epoch * (double)p->epochs + COST_PER_HISTORY_POINT * (double)p->history);
 }
 
 const struct api_endpoint api_endpoints[] = {
