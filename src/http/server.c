@@ -30,6 +30,7 @@
 #include "csv.h"
 #include "docs.h"
 #include "endpoints.h"
+#include "epoll_tick.h" /* connlimit hook */
 #include "etag.h"
 #include "gdlab/gdlab.h"
 #include "head_guard.h"
@@ -1401,6 +1402,7 @@ int server_run(const struct server_config *cfg)
 
     /* idle connections time out in libmicrohttpd; slow request heads are the guard's */
     struct head_guard *guard = head_guard_new(cfg->timeout);
+    struct epoll_tick *tick = NULL; /* connlimit hook: libmicrohttpd's epoll stall, epoll_tick.c */
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
@@ -1436,6 +1438,7 @@ int server_run(const struct server_config *cfg)
                 strerror(errno));
         goto out_release;
     }
+    tick = epoll_tick_start(EPOLL_TICK_MS); /* connlimit hook */
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : cfg->port;
     fprintf(stderr, "gdlab %s listening on http://%s%s%s:%u/ (%u threads, web root %s)\n",
@@ -1485,6 +1488,7 @@ out_release:
     offload_free(s.busy_pool);
     if (d)
         MHD_stop_daemon(d);
+    epoll_tick_free(tick); /* connlimit hook: after the daemon, whose epoll sets hold the timer */
     if (s.health)
         MHD_destroy_response(s.health);
     head_guard_free(guard); /* after the daemon: every connection it tracked is closed */
