@@ -27,6 +27,7 @@
 #include "access_log.h"
 #include "clock.h"
 #include "compress.h"
+#include "conn_limit.h" /* connlimit hook */
 #include "csv.h"
 #include "docs.h"
 #include "endpoints.h"
@@ -1402,7 +1403,8 @@ int server_run(const struct server_config *cfg)
 
     /* idle connections time out in libmicrohttpd; slow request heads are the guard's */
     struct head_guard *guard = head_guard_new(cfg->timeout);
-    struct epoll_tick *tick = NULL; /* connlimit hook: libmicrohttpd's epoll stall, epoll_tick.c */
+    struct epoll_tick *tick = NULL;  /* connlimit hook: libmicrohttpd's epoll stall, epoll_tick.c */
+    struct conn_limit *limit = NULL; /* connlimit hook: idle connections make room, conn_limit.c */
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
@@ -1414,6 +1416,8 @@ int server_run(const struct server_config *cfg)
         {MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
         {guard ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)head_guard_notify, guard},
+        {guard ? MHD_OPTION_URI_LOG_CALLBACK : MHD_OPTION_END, (intptr_t)head_guard_uri_log,
+         guard}, /* connlimit hook: a request line marks its connection busy */
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL},
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
@@ -1438,7 +1442,8 @@ int server_run(const struct server_config *cfg)
                 strerror(errno));
         goto out_release;
     }
-    tick = epoll_tick_start(EPOLL_TICK_MS); /* connlimit hook */
+    tick = epoll_tick_start(EPOLL_TICK_MS);                   /* connlimit hook */
+    limit = conn_limit_start(d, guard, cfg->max_connections); /* connlimit hook */
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : cfg->port;
     fprintf(stderr, "gdlab %s listening on http://%s%s%s:%u/ (%u threads, web root %s)\n",
@@ -1460,6 +1465,7 @@ int server_run(const struct server_config *cfg)
     atomic_store(&s.stopping, true);
     fprintf(stderr, "gdlab: %s: no new connections; finishing requests in flight\n",
             strsignal(sig));
+    conn_limit_free(limit); /* connlimit hook: before the listen socket closes */
     MHD_socket listen_fd = MHD_quiesce_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
