@@ -165,7 +165,7 @@ def in_progress_kept(binary):
         train = connect(srv.port)  # a long request computing
         train.sendall(b"GET /train?epochs=3000000&lr=1e-9&history=0 HTTP/1.1\r\nHost: t\r\n\r\n")
         idle = open_idle(srv.port, limit - 3)
-        time.sleep(0.3)  # all idle longer than gdlab's 100 ms
+        time.sleep(0.6)  # all idle longer than gdlab's 500 ms
         newcomers = [connect(srv.port) for _ in range(limit + 5)]
         for s in newcomers:
             s.sendall(HEALTH)
