@@ -1494,7 +1494,7 @@ out_release:
     offload_free(s.busy_pool);
     if (d)
         MHD_stop_daemon(d);
-    epoll_tick_free(tick); /* connlimit hook: after the daemon, whose epoll sets hold the timer */
+    epoll_tick_free(tick); /* connlimit hook: after the daemon, whose epoll sets hold it */
     if (s.health)
         MHD_destroy_response(s.health);
     head_guard_free(guard); /* after the daemon: every connection it tracked is closed */
