@@ -6,12 +6,14 @@
  * The response is queued on the second call of the access handler: libmicrohttpd 0.9.75 closes the
  * connection after a response queued on the first (headers-only) call, which would cost keep-alive.
  *
- *     bare_server [--port N] [--pool-kib K]
+ *     bare_server [--port N] [--pool-kib K] [--limit N]
  *
  * binds 127.0.0.1 (port 0 picks a free one, printed on stdout). --pool-kib sets libmicrohttpd's
  * per-connection memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT; default its own 32 KiB), which
  * it zeroes after every request: gdlab uses 16, and bench/run measures the bare server as
- * libmicrohttpd ships, so that its ceiling is the library's, not one tuned like gdlab.
+ * libmicrohttpd ships, so that its ceiling is the library's, not one tuned like gdlab. --limit sets
+ * MHD_OPTION_CONNECTION_LIMIT (default 4096), which libmicrohttpd divides among its threads: the
+ * connection-limit bench compares gdlab with the bare library at the same limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -73,23 +75,28 @@ static unsigned available_cpus(void)
 
 int main(int argc, char **argv)
 {
-    unsigned long port = 0, pool_kib = 0;
+    unsigned long port = 0, pool_kib = 0, limit = 4096;
+    static const struct {
+        const char *flag;
+        unsigned long max;
+    } flags[] = {{"--port", 65535u}, {"--pool-kib", 1024u * 1024u}, {"--limit", 1000000u}};
+    unsigned long *targets[] = {&port, &pool_kib, &limit};
     for (int i = 1; i < argc; i++) {
-        bool is_port = strcmp(argv[i], "--port") == 0;
-        if ((is_port || strcmp(argv[i], "--pool-kib") == 0) && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (errno || *end || v > (is_port ? 65535u : 1024u * 1024u)) {
-                fprintf(stderr, "bare_server: bad %s '%s'\n", is_port ? "port" : "pool size",
-                        argv[i]);
-                return 2;
-            }
-            *(is_port ? &port : &pool_kib) = v;
-        } else {
-            fprintf(stderr, "usage: bare_server [--port N] [--pool-kib K]\n");
+        size_t f = 0;
+        while (f < 3 && strcmp(argv[i], flags[f].flag) != 0)
+            f++;
+        if (f == 3 || i + 1 >= argc) {
+            fprintf(stderr, "usage: bare_server [--port N] [--pool-kib K] [--limit N]\n");
             return 2;
         }
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(argv[++i], &end, 10);
+        if (errno || *end || v > flags[f].max || (f == 2 && v == 0)) {
+            fprintf(stderr, "bare_server: bad %s '%s'\n", flags[f].flag, argv[i]);
+            return 2;
+        }
+        *targets[f] = v;
     }
 
     ok_response =
@@ -110,7 +117,7 @@ int main(int argc, char **argv)
     struct MHD_Daemon *daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)limit, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
         pool_kib ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END, (size_t)pool_kib * 1024u,
         MHD_OPTION_END);
     if (!daemon) {

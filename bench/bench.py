@@ -14,6 +14,9 @@ import json
 import os
 import platform
 import re
+import resource
+import selectors
+import shutil
 import signal
 import socket
 import statistics
@@ -388,6 +391,172 @@ def bench_optim(cfg, build):
             row["torch_" + kind] = ref[name][kind]
             row[kind.replace("_ns", "_speedup")] = ref[name][kind] / core[name][kind]
         out["runs"][name] = row
+
+
+# --- 5. at and past the connection limit ---------------------------------------------------------
+
+NGINX_CONF = """worker_processes 2;
+worker_rlimit_nofile 16384;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+events {{ worker_connections {per_worker}; }}
+http {{
+    access_log off;
+    keepalive_timeout 15s;
+    keepalive_requests 1000000;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=1024;
+        location / {{ default_type application/json; return 200 '{{"status":"ok"}}'; }}
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx on a free loopback port with a temporary configuration: 2 workers of
+    limit / 2 worker_connections each (a worker's listen socket takes one of them), keep-alive
+    15 s like gdlab's --timeout."""
+
+    def __init__(self, limit):
+        self.name = "nginx"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = tempfile.mkdtemp(prefix="gdlab-bench-nginx-")
+        conf = os.path.join(self.dir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=self.dir, per_worker=limit // 2, port=self.port))
+        self.proc = subprocess.Popen(["nginx", "-c", conf, "-p", self.dir, "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if curl(self.url + "/", timeout=2)[0] == 200:
+                    return
+            except RuntimeError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # fast shutdown
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        subprocess.run(["rm", "-rf", self.dir])
+
+
+def first_answer_s(port, path, guard):
+    """Seconds until a new client's GET path is answered; None past guard seconds."""
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=guard) as s:
+            s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: b\r\n\r\n")
+            if not s.recv(64):
+                return None
+    except OSError:
+        return None
+    return time.monotonic() - t0
+
+
+def hold_idle(port, path, n, seconds=5.0):
+    """n connections that each get one answer and stay open, idle; those answered in time."""
+    sel = selectors.DefaultSelector()
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        socks.append(s)
+        sel.register(s, selectors.EVENT_WRITE)
+    req = b"GET " + path.encode() + b" HTTP/1.1\r\nHost: b\r\n\r\n"
+    answered, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end and sel.get_map():
+        for key, ev in sel.select(0.1):
+            s = key.fileobj
+            try:
+                if ev & selectors.EVENT_WRITE:
+                    s.send(req)
+                    sel.modify(s, selectors.EVENT_READ)
+                    continue
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            sel.unregister(s)
+            answered += bool(data)
+    sel.close()
+    return socks, answered
+
+
+def bench_connlimit(cfg, gdlab_bin, bare_bin):
+    """/health at 0.5x, 1x, 1.5x and 3x the connection limit for gdlab, bare libmicrohttpd and
+    nginx with the same limit, interleaved; after each burst, how long a new client waits; and
+    limit + 10 % idle keep-alive clients, then a new one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    limit = cfg["connlimit"]
+    factors = (0.5, 1.0, 1.5, 3.0)
+    makers = {
+        "gdlab": lambda: Server([gdlab_bin, "--bind", "127.0.0.1", "--access-log", "off",
+                                 "--max-connections", str(limit)], "gdlab", "/health"),
+        "bare": lambda: Server([bare_bin, "--limit", str(limit)], "bare_server", "/"),
+        "nginx": lambda: Nginx(limit),
+    }
+    paths = {"gdlab": "/health", "bare": "/", "nginx": "/"}
+    if not shutil.which("nginx"):
+        log("  nginx not installed: left out")
+        del makers["nginx"]
+    runs = {(name, f): [] for name in makers for f in factors}
+    idle = {name: [] for name in makers}
+    for rnd in range(cfg["rounds"]):
+        for name, make in makers.items():  # interleaved: drift hits all alike
+            for f in factors:  # a fresh server per burst: no burst inherits another's state
+                srv = make()
+                try:
+                    conns = int(limit * f)
+                    res = wrk(srv.url + paths[name], cfg["connlimit_seconds"], conns=conns)
+                    res["after_s"] = first_answer_s(srv.port, paths[name], 5.0)
+                finally:
+                    srv.stop()
+                runs[(name, f)].append(res)
+                after = "none in 5 s" if res["after_s"] is None else f"{res['after_s'] * 1e3:.1f} ms"
+                log(f"  round {rnd + 1} {name:6s} {f:3.1f}x ({conns:5d}) {res['rps']:9.0f} req/s"
+                    f"  errors {res['errors']:6d}  then a new client: {after}")
+            srv = make()
+            try:
+                socks, answered = hold_idle(srv.port, paths[name], limit + limit // 10)
+                time.sleep(0.3)
+                t = first_answer_s(srv.port, paths[name], 5.0)
+                for s in socks:
+                    s.close()
+            finally:
+                srv.stop()
+            idle[name].append({"answered": answered, "new_s": t})
+            log(f"  round {rnd + 1} {name:6s} {limit + limit // 10} idle: {answered} answered, "
+                f"then a new client: {'none in 5 s' if t is None else f'{t * 1e3:.1f} ms'}")
+    out = {"limit": limit, "servers": list(makers), "factors": list(factors)}
+    for name in makers:
+        below = median([r["rps"] for r in runs[(name, 0.5)]])
+        rows = {}
+        for f in factors:
+            rs = runs[(name, f)]
+            afters = [r["after_s"] for r in rs]
+            rows[str(f)] = {"rps": median([r["rps"] for r in rs]),
+                            "ratio_to_half": median([r["rps"] for r in rs]) / below if below else 0,
+                            "errors": sum(r["errors"] for r in rs),
+                            "after_max_s": None if None in afters else max(afters), "runs": rs}
+        t = [i["new_s"] for i in idle[name]]
+        out[name] = {"by_factor": rows,
+                     "idle": {"answered": min(i["answered"] for i in idle[name]),
+                              "new_max_s": None if None in t else max(t)}}
     return out
 
 
@@ -407,7 +576,7 @@ def bench_page(cfg, gdlab):
 
 
 def figures(res):
-    """(figure, measured, target, met) for each figure of issue 5."""
+    """(figure, measured, target, met) for each figure of issues 5 and 17."""
     rows = []
     c = res.get("ceiling")
     if c:
@@ -428,6 +597,19 @@ def figures(res):
         s = lg["surface_1001"]
         rows.append(("surface_1001 peak RSS / bytes", f"{s['rss_ratio']:.2f}x", "<= 3x",
                      s["rss_ratio"] <= 3))
+    cl = res.get("connlimit")
+    if cl:
+        g = cl["gdlab"]
+        for f in ("1.5", "3.0"):
+            r = g["by_factor"][f]
+            rows.append((f"/health at {f}x limit vs 0.5x", f"{r['ratio_to_half'] * 100:.0f}%",
+                         ">= 80%", r["ratio_to_half"] >= 0.8))
+        worst = [r["after_max_s"] for r in g["by_factor"].values()]
+        rows.append(("new client after a burst", "none in 5 s" if None in worst else
+                     f"{max(worst) * 1e3:.0f} ms", "< 1 s", None not in worst and max(worst) < 1))
+        t = g["idle"]["new_max_s"]
+        rows.append((f"new client past {cl['limit'] * 11 // 10} idle", "none in 5 s" if t is None
+                     else f"{t * 1e3:.0f} ms", "< 1 s", t is not None and t < 1))
     h = res.get("health_load")
     if h:
         rows.append(("/health p99 under large surfaces", f"{h['p99_ms']:.2f} ms", "< 10 ms",
@@ -496,7 +678,24 @@ def print_report(res):
             p(f"  {name:10s} {r['full_ns']:9.1f} {r['torch_full_ns']:10.0f} "
               f"{r['full_speedup']:8.0f}x   {r['batch16_ns']:10.1f} {r['torch_batch16_ns']:10.0f} "
               f"{r['batch16_speedup']:8.0f}x")
-    p("\nFigures of issue 5")
+    cl = res.get("connlimit")
+    if cl:
+        p(f"\nAt and past the connection limit ({cl['limit']}; gdlab --max-connections, bare "
+          f"--limit, nginx 2 x {cl['limit'] // 2} worker_connections): /health req/s, median of "
+          f"rounds (ratio to 0.5x) and the longest wait of a new client after the burst")
+        p(f"  {'server':8s}" + "".join(f" {f + 'x':>24s}" for f in map(str, cl["factors"])))
+        for name in cl["servers"]:
+            cells = []
+            for f in map(str, cl["factors"]):
+                r = cl[name]["by_factor"][f]
+                after = "deaf" if r["after_max_s"] is None else f"{r['after_max_s'] * 1e3:.0f}ms"
+                cells.append(f"{r['rps']:8.0f} ({r['ratio_to_half'] * 100:3.0f}%) {after:>7s}")
+            p(f"  {name:8s}" + "".join(f" {c:>24s}" for c in cells))
+        p(f"  {cl['limit'] * 11 // 10} idle keep-alive clients, then a new one: " + ", ".join(
+            f"{name} {cl[name]['idle']['answered']} answered, new client "
+            + ("none in 5 s" if cl[name]['idle']['new_max_s'] is None
+               else f"{cl[name]['idle']['new_max_s'] * 1e3:.0f} ms") for name in cl["servers"]))
+    p("\nFigures of issues 5 and 17")
     for fig, got, target, met in figures(res):
         p(f"  {'MET ' if met else 'MISS'}  {fig:34s} {got:>12s}  (target {target})")
 
@@ -509,7 +708,7 @@ def git(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="the release build directory")
-    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim",
+    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim,connlimit",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
@@ -522,7 +721,8 @@ def main():
            "load_seconds": 3 if quick else 10, "load_clients": 2,
            "page_loads": 3 if quick else 9,
            "optim_steps": 100000 if quick else 1000000, "torch_steps": 500 if quick else 3000,
-           "torch_reps": 1 if quick else 3}
+           "torch_reps": 1 if quick else 3,
+           "connlimit": 1024, "connlimit_seconds": 3 if quick else 6}
     gdlab = os.path.join(args.build, "src", "gdlab")
     bare = os.path.join(args.build, "bench", "bare_server")
     gdlab_argv = [gdlab, "--bind", "127.0.0.1"]
@@ -551,6 +751,9 @@ def main():
     if "optim" in sections:
         log("optimizer steps vs torch")
         res["optim"] = bench_optim(cfg, args.build)
+    if "connlimit" in sections:
+        log("at and past the connection limit")
+        res["connlimit"] = bench_connlimit(cfg, gdlab, bare)
     res["load_after"] = round(os.getloadavg()[0], 2)
     res["figures"] = [{"figure": f, "measured": g, "target": t, "met": m}
                       for f, g, t, m in figures(res)]

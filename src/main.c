@@ -17,6 +17,7 @@
 
 #include "gdlab/gdlab.h"
 #include "http/server.h"
+#include "ops/conn_limit.h"
 
 #ifndef GDLAB_SOURCE_WEB_ROOT
 #define GDLAB_SOURCE_WEB_ROOT "web"
@@ -170,7 +171,12 @@ int main(int argc, char **argv)
     char web_buf[PATH_MAX + 32], docs_buf[PATH_MAX + 32];
     const char *bind = "127.0.0.1", *cors = "*", *web_root = NULL, *docs_root = NULL;
     uint64_t port = 8080, threads = available_cpus(), grace = 30, cache = 64, timeout = 15,
-             max_connections = 1024, queue = 64;
+             queue = 64;
+    uint64_t nofile, mem; /* the default limit, from the machine */
+    uint64_t max_connections = conn_limit_default(&nofile, &mem);
+    char max_connections_help[256];
+    conn_limit_help(max_connections_help, sizeof(max_connections_help), max_connections, nofile,
+                    mem);
     double deadline = 10.0;
     bool access_log = true;
     struct api_limits lim;
@@ -213,9 +219,8 @@ int main(int argc, char **argv)
          "time requests in flight get to finish on SIGINT/SIGTERM (30)", 0, 3600, &grace},
         {"timeout", "GDLAB_TIMEOUT", OPT_SIZE, "SECONDS",
          "idle or silent connections are closed after this long (15)", 1, 3600, &timeout},
-        {"max-connections", "GDLAB_MAX_CONNECTIONS", OPT_SIZE, "N",
-         "connections served at once; more wait to be accepted (1024)", 1, 1000000,
-         &max_connections},
+        {"max-connections", "GDLAB_MAX_CONNECTIONS", OPT_SIZE, "N", max_connections_help, 1,
+         1000000, &max_connections},
         {"queue", "GDLAB_QUEUE", OPT_SIZE, "N",
          "long requests that may wait for a compute thread; more get 503 (64)", 0, 1000000, &queue},
         {"deadline", "GDLAB_DEADLINE", OPT_SECONDS, "SECONDS",

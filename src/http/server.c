@@ -20,6 +20,8 @@
 #include "http/internal.h"
 #include "ops/access_log.h"
 #include "ops/clock.h"
+#include "ops/conn_limit.h"
+#include "ops/epoll_tick.h"
 #include "ops/head_guard.h"
 #include "ops/response_cache.h"
 
@@ -115,6 +117,8 @@ int http_server_run(const struct http_config *cfg)
 
     /* idle connections time out in libmicrohttpd; slow request heads are the guard's */
     struct head_guard *guard = head_guard_new(cfg->timeout);
+    struct epoll_tick *ticker = NULL; /* libmicrohttpd's epoll stall: ops/epoll_tick.c */
+    struct conn_limit *limit = NULL;  /* idle connections make room: ops/conn_limit.c */
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
@@ -126,6 +130,8 @@ int http_server_run(const struct http_config *cfg)
         {MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL},
         {guard ? MHD_OPTION_NOTIFY_CONNECTION : MHD_OPTION_END, (intptr_t)head_guard_notify, guard},
+        /* a request line marks its connection busy, so that it is never closed to make room */
+        {guard ? MHD_OPTION_URI_LOG_CALLBACK : MHD_OPTION_END, (intptr_t)head_guard_uri_log, guard},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL},
         {cfg->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, cfg->threads, NULL},
@@ -150,6 +156,8 @@ int http_server_run(const struct http_config *cfg)
                 strerror(errno));
         goto out_release;
     }
+    ticker = epoll_tick_start(EPOLL_TICK_MS);
+    limit = conn_limit_start(d, guard, cfg->max_connections);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = info ? info->port : cfg->port;
     fprintf(stderr, "gdlab %s listening on http://%s%s%s:%u/ (%u threads, web root %s)\n",
@@ -170,6 +178,7 @@ int http_server_run(const struct http_config *cfg)
     atomic_store(&s.stopping, true);
     fprintf(stderr, "gdlab: %s: no new connections; finishing requests in flight\n",
             strsignal(sig));
+    conn_limit_free(limit); /* before the listen socket it watches closes */
     MHD_socket listen_fd = MHD_quiesce_daemon(d);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
@@ -198,6 +207,7 @@ out_release:
     offload_free(s.busy_pool);
     if (d)
         MHD_stop_daemon(d);
+    epoll_tick_free(ticker); /* after the daemon, whose epoll sets hold its descriptor */
     if (s.health)
         MHD_destroy_response(s.health);
     head_guard_free(guard); /* after the daemon: every connection it tracked is closed */

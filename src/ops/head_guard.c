@@ -6,8 +6,13 @@
  * libmicrohttpd's) the ones whose head is overdue, and libmicrohttpd then closes them as it would
  * any connection the peer dropped. The list is under one mutex, which the CLOSED notification also
  * takes, so a socket is never shut down after libmicrohttpd has closed it.
+ *
+ * The same list serves the connection limit (conn_limit.c): each connection also records since
+ * when it has been idle (no request in progress: from its start or its previous response until
+ * its next request line), and head_guard_close_idle() shuts down the longest idle ones to make
+ * room, as nginx closes its "reusable" keep-alive connections when it runs out.
  */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime, shutdown */
+#define _DEFAULT_SOURCE /* clock_gettime, shutdown, FIONREAD */
 
 #include "ops/head_guard.h"
 
@@ -18,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -29,6 +35,8 @@ struct head_clock {
     struct head_clock *next;
     int fd;
     _Atomic uint64_t waiting_since_ns; /* 0: a request is being served, or already shut down */
+    _Atomic uint64_t idle_since_ns;    /* 0: a request line has arrived and is not yet answered */
+    bool made_room;                    /* shut down by head_guard_close_idle; under the lock */
 };
 
 struct head_guard {
@@ -36,7 +44,9 @@ struct head_guard {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping;
-    struct head_clock head; /* sentinel of a circular list */
+    struct head_clock head;   /* sentinel of a circular list */
+    _Atomic unsigned count;   /* connections in the list; written under lock */
+    _Atomic unsigned closing; /* of them, shut down to make room and not yet closed */
     pthread_t thread;
 };
 
@@ -106,12 +116,15 @@ void head_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
         if (!c)
             return; /* untracked: only the idle timeout applies */
         c->fd = info->connect_fd;
-        atomic_init(&c->waiting_since_ns, now_ns());
+        uint64_t now = now_ns();
+        atomic_init(&c->waiting_since_ns, now);
+        atomic_init(&c->idle_since_ns, now);
         pthread_mutex_lock(&g->lock);
         c->next = g->head.next;
         c->prev = &g->head;
         g->head.next->prev = c;
         g->head.next = c;
+        atomic_fetch_add_explicit(&g->count, 1, memory_order_relaxed);
         pthread_mutex_unlock(&g->lock);
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         struct head_clock *c = *socket_context;
@@ -120,6 +133,9 @@ void head_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_con
         pthread_mutex_lock(&g->lock);
         c->prev->next = c->next;
         c->next->prev = c->prev;
+        atomic_fetch_sub_explicit(&g->count, 1, memory_order_relaxed);
+        if (c->made_room)
+            atomic_fetch_sub_explicit(&g->closing, 1, memory_order_relaxed);
         pthread_mutex_unlock(&g->lock);
         free(c);
         *socket_context = NULL;
@@ -133,16 +149,95 @@ static struct head_clock *clock_of(struct MHD_Connection *conn)
     return info ? info->socket_context : NULL;
 }
 
+void *head_guard_uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)uri;
+    struct head_clock *c = clock_of(conn);
+    if (c)
+        atomic_store_explicit(&c->idle_since_ns, 0, memory_order_relaxed);
+    return NULL; /* the access handler's *con_cls stays NULL until its first call */
+}
+
 void head_guard_request_started(struct MHD_Connection *conn)
 {
     struct head_clock *c = clock_of(conn);
-    if (c)
+    if (c) {
         atomic_store_explicit(&c->waiting_since_ns, 0, memory_order_relaxed);
+        atomic_store_explicit(&c->idle_since_ns, 0, memory_order_relaxed);
+    }
 }
 
 void head_guard_request_done(struct MHD_Connection *conn, uint64_t now)
 {
     struct head_clock *c = clock_of(conn);
-    if (c)
+    if (c) {
         atomic_store_explicit(&c->waiting_since_ns, now, memory_order_relaxed);
+        atomic_store_explicit(&c->idle_since_ns, now, memory_order_relaxed);
+    }
+}
+
+unsigned head_guard_connections(struct head_guard *g)
+{
+    return atomic_load_explicit(&g->count, memory_order_relaxed);
+}
+
+unsigned head_guard_closing(struct head_guard *g)
+{
+    return atomic_load_explicit(&g->closing, memory_order_relaxed);
+}
+
+/* Orders candidates by idle_since_ns, oldest first. */
+static int older_first(const void *a, const void *b)
+{
+    uint64_t x = atomic_load_explicit(&(*(struct head_clock *const *)a)->idle_since_ns,
+                                      memory_order_relaxed);
+    uint64_t y = atomic_load_explicit(&(*(struct head_clock *const *)b)->idle_since_ns,
+                                      memory_order_relaxed);
+    return x < y ? -1 : x > y;
+}
+
+/* No byte of a next request is waiting in c's socket. */
+static bool nothing_to_read(const struct head_clock *c)
+{
+    int pending = 0;
+    return ioctl(c->fd, FIONREAD, &pending) == 0 && pending == 0;
+}
+
+unsigned head_guard_close_idle(struct head_guard *g, unsigned n, uint64_t min_idle_ns)
+{
+    if (n == 0)
+        return 0;
+    unsigned closed = 0;
+    pthread_mutex_lock(&g->lock);
+    uint64_t now = now_ns();
+    size_t cap = atomic_load_explicit(&g->count, memory_order_relaxed), k = 0;
+    struct head_clock **idle = cap ? malloc(cap * sizeof(*idle)) : NULL;
+    for (struct head_clock *c = g->head.next; idle && c != &g->head && k < cap; c = c->next) {
+        uint64_t since = atomic_load_explicit(&c->idle_since_ns, memory_order_relaxed);
+        if (since && since < now && now - since >= min_idle_ns)
+            idle[k++] = c;
+    }
+    if (k > n)
+        qsort(idle, k, sizeof(*idle), older_first);
+    for (size_t i = 0; i < k && closed < n; i++) {
+        struct head_clock *c = idle[i];
+        /* Between the load in the scan and this exchange a request line may have arrived: the
+         * exchange then fails and the connection is left alone. Bytes already in the socket but
+         * not yet read by libmicrohttpd are a request too. What remains is nginx's race: a request
+         * sent while the shutdown is under way meets a closed connection (a client retries an
+         * idempotent request on a kept-alive connection that closes, RFC 9112 9.3.1). */
+        uint64_t since = atomic_load_explicit(&c->idle_since_ns, memory_order_relaxed);
+        if (!since || !nothing_to_read(c) ||
+            !atomic_compare_exchange_strong(&c->idle_since_ns, &since, 0))
+            continue;
+        atomic_store_explicit(&c->waiting_since_ns, 0, memory_order_relaxed);
+        shutdown(c->fd, SHUT_RDWR);
+        c->made_room = true;
+        atomic_fetch_add_explicit(&g->closing, 1, memory_order_relaxed);
+        closed++;
+    }
+    pthread_mutex_unlock(&g->lock);
+    free(idle);
+    return closed;
 }

@@ -18,10 +18,24 @@ void head_guard_free(struct head_guard *g);
 void head_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                        enum MHD_ConnectionNotificationCode code);
 
+/* MHD_OPTION_URI_LOG_CALLBACK (cls: the guard): conn's request line arrived, so conn is no longer
+ * idle and is never closed to make room; returns NULL, the access handler's first *con_cls. */
+void *head_guard_uri_log(void *cls, const char *uri, struct MHD_Connection *conn);
+
 /* A request head arrived on conn: its clock stops while the request is served. */
 void head_guard_request_started(struct MHD_Connection *conn);
 
 /* conn's response is done at now (now_ns): the clock runs again until the next request head. */
 void head_guard_request_done(struct MHD_Connection *conn, uint64_t now);
+
+/* The connections open now. */
+unsigned head_guard_connections(struct head_guard *g);
+
+/* Of them, those head_guard_close_idle() shut down that libmicrohttpd has not yet closed. */
+unsigned head_guard_closing(struct head_guard *g);
+
+/* Shut down up to n connections idle for at least min_idle_ns, the longest idle first, none with a
+ * request in progress or bytes of one waiting; libmicrohttpd then closes them. The number shut. */
+unsigned head_guard_close_idle(struct head_guard *g, unsigned n, uint64_t min_idle_ns);
 
 #endif
