@@ -38,6 +38,11 @@ static double surface_cost(const struct api_params *p)
     return data_cost(p) + COST_PER_GRID_VALUE * (double)p->b_steps * (double)p->w_steps;
 }
 
+static double stability_cost(const struct api_params *p)
+{
+    return data_cost(p) + COST_PER_GRID_VALUE * (double)p->lr_steps * (double)p->momentum_steps;
+}
+
 static double train_cost(const struct api_params *p)
 {
     double n_train = (double)p->data.n * p->data.train_fraction;
@@ -60,6 +65,9 @@ const struct api_endpoint api_endpoints[] = {
      "batch gradient descent for one or several learning rates, and why (JSON, or CSV histories)"},
     {"/scale", EP_SCALE, GD_SCALER_STANDARD, api_scale, data_cost,
      "feature scaling and its effect on conditioning and learning rates"},
+    {"/stability", EP_STABILITY, GD_SCALER_NONE, api_stability, stability_cost,
+     "how big is too big: the spectral radius over learning rate x momentum, the critical rates "
+     "and Polyak's optimum"},
 };
 const size_t api_endpoint_count = sizeof(api_endpoints) / sizeof(api_endpoints[0]);
 

@@ -23,6 +23,8 @@ static int check_lr(struct raw_params *raw, struct api_params *p, const struct a
                     struct api_problem *prob);
 static int check_optimization(struct raw_params *raw, struct api_params *p,
                               const struct api_limits *lim, struct api_problem *prob);
+static int check_stability(struct raw_params *raw, struct api_params *p,
+                           const struct api_limits *lim, struct api_problem *prob);
 static bool uses_momentum(const struct api_params *p);
 static bool uses_betas(const struct api_params *p);
 static bool uses_alpha(const struct api_params *p);
@@ -40,6 +42,7 @@ static const char *const optimizer_words[] = {"gd",      "momentum", "nesterov",
 static const char *const schedule_words[] = {"constant", "step",     "exponential",
                                              "cosine",   "onecycle", NULL};
 static const char *const history_unit_words[] = {"epoch", "step", NULL};
+static const char *const spacing_words[] = {"log", "linear", NULL};
 static const char *const format_words[] = {"json", "csv", NULL};
 _Static_assert(GD_OPT_COUNT == 7 && GD_OPT_ADAMW == 6 && GD_SCHED_ONECYCLE == 4 &&
                    GD_HISTORY_STEP == 1,
@@ -574,6 +577,44 @@ static int check_optimization(struct raw_params *raw, struct api_params *p,
         p->gamma = p->schedule == GD_SCHED_STEP ? 0.1 : 0.95;
     if (!GIVEN(raw, P_T_MAX))
         p->t_max = p->epochs;
+    return 0;
+}
+
+/* /stability: one optimizer with a closed form (gd, momentum, nesterov); the momentum axis only
+ * where it means something; the grid within --max-grid-points. */
+static int check_stability(struct raw_params *raw, struct api_params *p,
+                           const struct api_limits *lim, struct api_problem *prob)
+{
+    int kind = p->optimizer.v[0];
+    if (p->optimizer.n != 1 || kind > GD_OPT_NESTEROV)
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "optimizer",
+                               "the stability map has a closed form for one of gd, momentum or "
+                               "nesterov; got %s%s",
+                               p->optimizer.n != 1 ? "a list" : "",
+                               p->optimizer.n != 1 ? "" : api_param_rows[P_OPTIMIZER].words[kind]);
+    for (int id = P_MOMENTUM_MIN; id <= P_MOMENTUM_STEPS; id++)
+        if (GIVEN(raw, id) && kind == GD_OPT_GD)
+            return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, api_param_name(id),
+                                   "%s is used only by optimizer momentum or nesterov (gd's map "
+                                   "has one row); leave it out",
+                                   api_param_name(id));
+    if (kind == GD_OPT_GD) {
+        p->momentum_min = p->momentum_max = 0.0;
+        p->momentum_steps = 1;
+    } else if (p->momentum_steps > 1 ? !(p->momentum_min < p->momentum_max)
+                                     : p->momentum_min > p->momentum_max) {
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "momentum_max",
+                               "momentum_max must be above momentum_min; got %s and %s",
+                               NUM(p->momentum_max), NUM(p->momentum_min));
+    }
+    if (p->lr_steps > lim->max_grid_points / p->momentum_steps) {
+        const char *name = GIVEN(raw, P_MOMENTUM_STEPS) ? "momentum_steps" : "lr_steps";
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
+                               "lr_steps * momentum_steps must be at most %zu (the server's "
+                               "--max-grid-points); got %zu * %zu = %.0f",
+                               lim->max_grid_points, p->lr_steps, p->momentum_steps,
+                               (double)p->lr_steps * (double)p->momentum_steps);
+    }
     return 0;
 }
 

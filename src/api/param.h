@@ -20,9 +20,10 @@ enum api_endpoint_bit {
     EP_SURFACE = 1u << 1,
     EP_CROSS_SECTION = 1u << 2,
     EP_TRAIN = 1u << 3,
-    EP_SCALE = 1u << 4
+    EP_SCALE = 1u << 4,
+    EP_STABILITY = 1u << 5
 };
-#define EP_ALL (EP_DATASET | EP_SURFACE | EP_CROSS_SECTION | EP_TRAIN | EP_SCALE)
+#define EP_ALL (EP_DATASET | EP_SURFACE | EP_CROSS_SECTION | EP_TRAIN | EP_SCALE | EP_STABILITY)
 #define EP_GRID (EP_SURFACE | EP_CROSS_SECTION)
 
 /* A list of numbers the request owns: lr, or inline data. */
@@ -44,6 +45,7 @@ struct api_words {
  * schedule and history_unit are the core's enum gd_optimizer, gd_schedule_kind and
  * gd_history_unit. */
 enum api_split { API_SPLIT_TRAIN, API_SPLIT_VAL };
+enum api_spacing { API_SPACING_LOG, API_SPACING_LINEAR };
 enum api_format { API_FORMAT_JSON, API_FORMAT_CSV };
 
 /* Validated parameters, defaults filled in; those that depend on the data are resolved by the
@@ -78,6 +80,12 @@ struct api_params {
     uint64_t t_max; /* resolved: epochs when not given */
     double eta_min;
     int history_unit; /* enum gd_history_unit */
+    /* /stability's map: learning rates (resolved from the data when not given) x momenta */
+    double lr_min, lr_max;
+    size_t lr_steps;
+    int lr_spacing; /* enum api_spacing */
+    double momentum_min, momentum_max;
+    size_t momentum_steps;
     /* the request asks for more than plain gd (another optimizer, several, or one of the
      * parameters above): each run reports its optimizer, hyperparameters, steps, final rate and
      * convergence rates (a plain gd request is answered exactly as before them) */
@@ -153,7 +161,8 @@ enum api_limit {
         .clamp = true)                                                                             \
     ROW(B0, "b0", NUM, EP_TRAIN, b0, .from_data = true)                                            \
     ROW(W0, "w0", NUM, EP_TRAIN, w0, .from_data = true)                                            \
-    ROW(OPTIMIZER, "optimizer", WORDS, EP_TRAIN, optimizer, .words = optimizer_words)              \
+    ROW(OPTIMIZER, "optimizer", WORDS, EP_TRAIN | EP_STABILITY, optimizer,                         \
+        .words = optimizer_words)                                                                  \
     ROW(HISTORY, "history", SIZE, EP_TRAIN, history, .def = 1001, .limit = API_LIMIT_HISTORY,      \
         .clamp = true)                                                                             \
     ROW(TOL, "tol", NUM, EP_TRAIN, tol, .range = R_NONNEG)                                         \
@@ -186,6 +195,18 @@ enum api_limit {
         .echo_if = uses_cosine)                                                                    \
     ROW(HISTORY_UNIT, "history_unit", WORD, EP_TRAIN, history_unit, .words = history_unit_words,   \
         .echo = ECHO_GIVEN, .check = check_optimization)                                           \
+    ROW(LR_MIN, "lr_min", NUM, EP_STABILITY, lr_min, .range = R_POSITIVE, .from_data = true)       \
+    ROW(LR_MAX, "lr_max", NUM, EP_STABILITY, lr_max, .range = R_POSITIVE, .from_data = true)       \
+    ROW(LR_STEPS, "lr_steps", SIZE, EP_STABILITY, lr_steps, .def = 200, .min = 2,                  \
+        .limit = API_LIMIT_GRID_STEPS)                                                             \
+    ROW(LR_SPACING, "lr_spacing", WORD, EP_STABILITY, lr_spacing, .words = spacing_words)          \
+    ROW(MOMENTUM_MIN, "momentum_min", NUM, EP_STABILITY, momentum_min, .range = R_UNIT,            \
+        .echo = ECHO_IF, .echo_if = uses_momentum)                                                 \
+    ROW(MOMENTUM_MAX, "momentum_max", NUM, EP_STABILITY, momentum_max, .def = 0.99,                \
+        .range = R_UNIT, .echo = ECHO_IF, .echo_if = uses_momentum)                                \
+    ROW(MOMENTUM_STEPS, "momentum_steps", SIZE, EP_STABILITY, momentum_steps, .def = 100,          \
+        .min = 1, .limit = API_LIMIT_GRID_STEPS, .echo = ECHO_IF, .echo_if = uses_momentum,        \
+        .check = check_stability)                                                                  \
     ROW(FORMAT, "format", WORD, EP_DATASET | EP_TRAIN, format, .words = format_words,              \
         .echo = ECHO_NEVER)
 
