@@ -25,6 +25,8 @@ static int check_optimization(struct raw_params *raw, struct api_params *p,
                               const struct api_limits *lim, struct api_problem *prob);
 static int check_stability(struct raw_params *raw, struct api_params *p,
                            const struct api_limits *lim, struct api_problem *prob);
+static int check_lr_finder(struct raw_params *raw, struct api_params *p,
+                           const struct api_limits *lim, struct api_problem *prob);
 static bool uses_momentum(const struct api_params *p);
 static bool uses_betas(const struct api_params *p);
 static bool uses_alpha(const struct api_params *p);
@@ -43,6 +45,7 @@ static const char *const schedule_words[] = {"constant", "step",     "exponentia
                                              "cosine",   "onecycle", NULL};
 static const char *const history_unit_words[] = {"epoch", "step", NULL};
 static const char *const spacing_words[] = {"log", "linear", NULL};
+static const char *const step_mode_words[] = {"exp", "linear", NULL};
 static const char *const format_words[] = {"json", "csv", NULL};
 _Static_assert(GD_OPT_COUNT == 7 && GD_OPT_ADAMW == 6 && GD_SCHED_ONECYCLE == 4 &&
                    GD_HISTORY_STEP == 1,
@@ -279,6 +282,11 @@ static int check_number(enum api_param_id id, double v, struct api_problem *prob
         if (v == 0.0)
             return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be non-zero",
                                    name);
+        break;
+    case R_AT_LEAST:
+        if (!(v >= api_param_rows[id].min))
+            return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name, "%s must be >= %s; got %s",
+                                   name, NUM(api_param_rows[id].min), NUM(v));
         break;
     case R_UNIT:
         if (!(v >= 0.0 && v < 1.0))
@@ -541,29 +549,17 @@ static int check_used(struct raw_params *raw, struct api_params *p, struct api_p
     return 0;
 }
 
-/* After the last of them: what is used, the runs' count, the batch against the training split,
- * and the defaults that depend on other parameters. */
-static int check_optimization(struct raw_params *raw, struct api_params *p,
-                              const struct api_limits *lim, struct api_problem *prob)
+/* What /train and /lr-finder check alike once their optimizer parameters are known: what is used,
+ * nesterov's momentum, the batch against the training split, and shuffle_seed's default. */
+static int check_optimizer_params(struct raw_params *raw, struct api_params *p,
+                                  struct api_problem *prob)
 {
-    /* anything beyond plain gradient descent; optimizer=gd alone asks for nothing new */
-    p->optim_report = p->optimizer.n != 1 || p->optimizer.v[0] != GD_OPT_GD;
-    for (int id = P_MOMENTUM; id <= P_HISTORY_UNIT; id++)
-        p->optim_report |= GIVEN(raw, id);
     if (check_used(raw, p, prob))
         return -1;
     for (size_t k = 0; k < p->optimizer.n; k++)
         if (p->optimizer.v[k] == GD_OPT_NESTEROV && p->momentum == 0.0)
             return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "momentum",
                                    "nesterov needs momentum > 0 (torch refuses 0); got 0");
-    size_t runs = p->optimizer.n * p->lr.n;
-    if (runs > lim->max_runs) {
-        const char *name = p->optimizer.n > 1 ? "optimizer" : "lr";
-        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
-                               "%zu optimizers x %zu learning rates make %zu runs; the most is %zu "
-                               "(the server's --max-runs)",
-                               p->optimizer.n, p->lr.n, runs, lim->max_runs);
-    }
     size_t n_train = 0;
     gd_split_size(p->data.n, p->data.train_fraction, &n_train);
     if (p->batch_size > n_train)
@@ -573,10 +569,50 @@ static int check_optimization(struct raw_params *raw, struct api_params *p,
                                n_train, p->batch_size);
     if (!GIVEN(raw, P_SHUFFLE_SEED))
         p->shuffle_seed = p->data.seed;
+    return 0;
+}
+
+/* /train, after the last of its rows: whether the answer reports more than plain gd, the common
+ * checks, the runs' count, and the schedule's defaults that depend on other parameters. */
+static int check_optimization(struct raw_params *raw, struct api_params *p,
+                              const struct api_limits *lim, struct api_problem *prob)
+{
+    /* anything beyond plain gradient descent; optimizer=gd alone asks for nothing new */
+    p->optim_report = p->optimizer.n != 1 || p->optimizer.v[0] != GD_OPT_GD;
+    for (int id = P_MOMENTUM; id <= P_HISTORY_UNIT; id++)
+        p->optim_report |= GIVEN(raw, id);
+    if (check_optimizer_params(raw, p, prob))
+        return -1;
+    size_t runs = p->optimizer.n * p->lr.n;
+    if (runs > lim->max_runs) {
+        const char *name = p->optimizer.n > 1 ? "optimizer" : "lr";
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, name,
+                               "%zu optimizers x %zu learning rates make %zu runs; the most is %zu "
+                               "(the server's --max-runs)",
+                               p->optimizer.n, p->lr.n, runs, lim->max_runs);
+    }
     if (!GIVEN(raw, P_GAMMA))
         p->gamma = p->schedule == GD_SCHED_STEP ? 0.1 : 0.95;
     if (!GIVEN(raw, P_T_MAX))
         p->t_max = p->epochs;
+    return 0;
+}
+
+/* /lr-finder, after the last of its rows: one optimizer, the common checks, a rising range. */
+static int check_lr_finder(struct raw_params *raw, struct api_params *p,
+                           const struct api_limits *lim, struct api_problem *prob)
+{
+    (void)lim;
+    if (p->optimizer.n != 1)
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "optimizer",
+                               "the range test runs one optimizer; got %zu", p->optimizer.n);
+    if (check_optimizer_params(raw, p, prob))
+        return -1;
+    if (!(p->start_lr < p->end_lr))
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE,
+                               GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
+                               "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr),
+                               NUM(p->end_lr));
     return 0;
 }
 

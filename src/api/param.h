@@ -21,10 +21,14 @@ enum api_endpoint_bit {
     EP_CROSS_SECTION = 1u << 2,
     EP_TRAIN = 1u << 3,
     EP_SCALE = 1u << 4,
-    EP_STABILITY = 1u << 5
+    EP_STABILITY = 1u << 5,
+    EP_LR_FINDER = 1u << 6
 };
-#define EP_ALL (EP_DATASET | EP_SURFACE | EP_CROSS_SECTION | EP_TRAIN | EP_SCALE | EP_STABILITY)
+#define EP_ALL                                                                                     \
+    (EP_DATASET | EP_SURFACE | EP_CROSS_SECTION | EP_TRAIN | EP_SCALE | EP_STABILITY | EP_LR_FINDER)
 #define EP_GRID (EP_SURFACE | EP_CROSS_SECTION)
+/* The endpoints that run an optimizer from a start: /train and /lr-finder. */
+#define EP_OPTIM (EP_TRAIN | EP_LR_FINDER)
 
 /* A list of numbers the request owns: lr, or inline data. */
 struct api_list {
@@ -46,6 +50,7 @@ struct api_words {
  * gd_history_unit. */
 enum api_split { API_SPLIT_TRAIN, API_SPLIT_VAL };
 enum api_spacing { API_SPACING_LOG, API_SPACING_LINEAR };
+enum api_step_mode { API_STEP_EXP, API_STEP_LINEAR };
 enum api_format { API_FORMAT_JSON, API_FORMAT_CSV };
 
 /* Validated parameters, defaults filled in; those that depend on the data are resolved by the
@@ -86,6 +91,11 @@ struct api_params {
     int lr_spacing; /* enum api_spacing */
     double momentum_min, momentum_max;
     size_t momentum_steps;
+    /* /lr-finder's range test, as torch_lr_finder's range_test takes it */
+    double start_lr, end_lr;
+    size_t num_iter;
+    int step_mode; /* enum api_step_mode */
+    double smooth_f, diverge_th;
     /* the request asks for more than plain gd (another optimizer, several, or one of the
      * parameters above): each run reports its optimizer, hyperparameters, steps, final rate and
      * convergence rates (a plain gd request is answered exactly as before them) */
@@ -123,7 +133,8 @@ enum api_limit {
  *            LIST (one number or several: "0.2,0.8" in a query, a number or an array in JSON),
  *            DATA (an array of numbers, POST body only)
  *   .def     the default; .from_data: the endpoint resolves it from the data when not given
- *   .min, .max, .range (R_NONNEG: >= 0, R_POSITIVE: > 0, R_NONZERO, R_UNIT: in [0, 1)) and
+ *   .min, .max, .range (R_NONNEG: >= 0, R_POSITIVE: > 0, R_NONZERO, R_UNIT: in [0, 1),
+ *            R_AT_LEAST: >= .min) and
  *            .limit (the server flag that caps it); .clamp: a default above the limit yields to it
  *   .echo    ECHO_GIVEN: echoed only when given; ECHO_NEVER: not part of "params";
  *            ECHO_IF: when given or when .echo_if says the answer depends on it
@@ -159,29 +170,29 @@ enum api_limit {
     ROW(LR, "lr", LIST, EP_TRAIN, lr, .def = 0.1, .limit = API_LIMIT_LRS, .check = check_lr)       \
     ROW(EPOCHS, "epochs", U64, EP_TRAIN, epochs, .def = 1000, .min = 1, .limit = API_LIMIT_EPOCHS, \
         .clamp = true)                                                                             \
-    ROW(B0, "b0", NUM, EP_TRAIN, b0, .from_data = true)                                            \
-    ROW(W0, "w0", NUM, EP_TRAIN, w0, .from_data = true)                                            \
-    ROW(OPTIMIZER, "optimizer", WORDS, EP_TRAIN | EP_STABILITY, optimizer,                         \
+    ROW(B0, "b0", NUM, EP_OPTIM, b0, .from_data = true)                                            \
+    ROW(W0, "w0", NUM, EP_OPTIM, w0, .from_data = true)                                            \
+    ROW(OPTIMIZER, "optimizer", WORDS, EP_OPTIM | EP_STABILITY, optimizer,                         \
         .words = optimizer_words)                                                                  \
     ROW(HISTORY, "history", SIZE, EP_TRAIN, history, .def = 1001, .limit = API_LIMIT_HISTORY,      \
         .clamp = true)                                                                             \
     ROW(TOL, "tol", NUM, EP_TRAIN, tol, .range = R_NONNEG)                                         \
-    ROW(MOMENTUM, "momentum", NUM, EP_TRAIN, momentum, .def = 0.9, .range = R_UNIT,                \
+    ROW(MOMENTUM, "momentum", NUM, EP_OPTIM, momentum, .def = 0.9, .range = R_UNIT,                \
         .echo = ECHO_IF, .echo_if = uses_momentum)                                                 \
-    ROW(BETA1, "beta1", NUM, EP_TRAIN, beta1, .def = 0.9, .range = R_UNIT, .echo = ECHO_IF,        \
+    ROW(BETA1, "beta1", NUM, EP_OPTIM, beta1, .def = 0.9, .range = R_UNIT, .echo = ECHO_IF,        \
         .echo_if = uses_betas)                                                                     \
-    ROW(BETA2, "beta2", NUM, EP_TRAIN, beta2, .def = 0.999, .range = R_UNIT, .echo = ECHO_IF,      \
+    ROW(BETA2, "beta2", NUM, EP_OPTIM, beta2, .def = 0.999, .range = R_UNIT, .echo = ECHO_IF,      \
         .echo_if = uses_betas)                                                                     \
-    ROW(ALPHA, "alpha", NUM, EP_TRAIN, alpha, .def = 0.99, .range = R_UNIT, .echo = ECHO_IF,       \
+    ROW(ALPHA, "alpha", NUM, EP_OPTIM, alpha, .def = 0.99, .range = R_UNIT, .echo = ECHO_IF,       \
         .echo_if = uses_alpha)                                                                     \
-    ROW(EPS, "eps", NUM, EP_TRAIN, eps, .range = R_POSITIVE, .echo = ECHO_GIVEN)                   \
-    ROW(WEIGHT_DECAY, "weight_decay", NUM, EP_TRAIN, weight_decay, .range = R_NONNEG,              \
+    ROW(EPS, "eps", NUM, EP_OPTIM, eps, .range = R_POSITIVE, .echo = ECHO_GIVEN)                   \
+    ROW(WEIGHT_DECAY, "weight_decay", NUM, EP_OPTIM, weight_decay, .range = R_NONNEG,              \
         .echo = ECHO_GIVEN)                                                                        \
-    ROW(BATCH_SIZE, "batch_size", SIZE, EP_TRAIN, batch_size, .limit = API_LIMIT_N,                \
+    ROW(BATCH_SIZE, "batch_size", SIZE, EP_OPTIM, batch_size, .limit = API_LIMIT_N,                \
         .echo = ECHO_GIVEN)                                                                        \
-    ROW(SHUFFLE, "shuffle", BOOL, EP_TRAIN, shuffle, .def = 1, .echo = ECHO_IF,                    \
+    ROW(SHUFFLE, "shuffle", BOOL, EP_OPTIM, shuffle, .def = 1, .echo = ECHO_IF,                    \
         .echo_if = uses_batches)                                                                   \
-    ROW(SHUFFLE_SEED, "shuffle_seed", U32, EP_TRAIN, shuffle_seed, .max = 4294967295.0,            \
+    ROW(SHUFFLE_SEED, "shuffle_seed", U32, EP_OPTIM, shuffle_seed, .max = 4294967295.0,            \
         .echo = ECHO_IF, .echo_if = uses_batches)                                                  \
     ROW(SCHEDULE, "schedule", WORD, EP_TRAIN, schedule, .words = schedule_words,                   \
         .echo = ECHO_GIVEN)                                                                        \
@@ -207,6 +218,14 @@ enum api_limit {
     ROW(MOMENTUM_STEPS, "momentum_steps", SIZE, EP_STABILITY, momentum_steps, .def = 100,          \
         .min = 1, .limit = API_LIMIT_GRID_STEPS, .echo = ECHO_IF, .echo_if = uses_momentum,        \
         .check = check_stability)                                                                  \
+    ROW(START_LR, "start_lr", NUM, EP_LR_FINDER, start_lr, .def = 1e-4, .range = R_POSITIVE)       \
+    ROW(END_LR, "end_lr", NUM, EP_LR_FINDER, end_lr, .def = 10, .range = R_POSITIVE)               \
+    ROW(NUM_ITER, "num_iter", SIZE, EP_LR_FINDER, num_iter, .def = 100, .min = 2,                  \
+        .limit = API_LIMIT_EPOCHS)                                                                 \
+    ROW(STEP_MODE, "step_mode", WORD, EP_LR_FINDER, step_mode, .words = step_mode_words)           \
+    ROW(SMOOTH_F, "smooth_f", NUM, EP_LR_FINDER, smooth_f, .def = 0.05, .range = R_UNIT)           \
+    ROW(DIVERGE_TH, "diverge_th", NUM, EP_LR_FINDER, diverge_th, .def = 5, .min = 1,               \
+        .range = R_AT_LEAST, .check = check_lr_finder)                                             \
     ROW(FORMAT, "format", WORD, EP_DATASET | EP_TRAIN, format, .words = format_words,              \
         .echo = ECHO_NEVER)
 

@@ -9,7 +9,7 @@
 enum param_type { PT_U32, PT_SIZE, PT_U64, PT_NUM, PT_BOOL, PT_WORD, PT_WORDS, PT_LIST, PT_DATA };
 
 /* A range beyond finiteness (and beyond .min/.max for integers). */
-enum param_range { R_ANY, R_NONNEG, R_POSITIVE, R_NONZERO, R_UNIT };
+enum param_range { R_ANY, R_NONNEG, R_POSITIVE, R_NONZERO, R_UNIT, R_AT_LEAST };
 
 /* Whether a value is part of the "params" echo. */
 enum param_echo { ECHO_ALWAYS, ECHO_GIVEN, ECHO_NEVER, ECHO_IF };
