@@ -609,10 +609,9 @@ static int check_lr_finder(struct raw_params *raw, struct api_params *p,
     if (check_optimizer_params(raw, p, prob))
         return -1;
     if (!(p->start_lr < p->end_lr))
-        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE,
-                               GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
-                               "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr),
-                               NUM(p->end_lr));
+        return api_problem_set(
+            prob, API_PROBLEM_OUT_OF_RANGE, GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
+            "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr), NUM(p->end_lr));
     return 0;
 }
 
