@@ -188,7 +188,7 @@ const D = '?seed=42&n=100&noise=0.1';
 // /lr-finder is being built on another branch. Until this server serves it, section 8's range-test
 // figure must say so (and the page must not even ask); once it does, set this to true and the test
 // compares the drawn range test with the endpoint's answer.
-const LR_FINDER_SERVED = false;
+const LR_FINDER_SERVED = true;
 let ref;
 before(async () => {
     const [dataset, surface, cross, step, lrs, scale, badSurface, scaledSurface] = await Promise.all([
