@@ -153,7 +153,7 @@ enum api_limit {
     ROW(TRAIN_FRACTION, "train_fraction", NUM, EP_ALL, data.train_fraction, .def = 0.8)            \
     ROW(SCALER, "scaler", WORD, EP_ALL, scaler, .words = scaler_words)                             \
     ROW(X, "x", DATA, EP_ALL, x, .echo = ECHO_GIVEN)                                               \
-    ROW(Y, "y", DATA, EP_ALL, y, .echo = ECHO_GIVEN, .check = check_data)                          \
+    ROW(Y, "y", DATA, EP_ALL, y, .echo = ECHO_GIVEN, .check = api_check_data)                      \
     ROW(B_MIN, "b_min", NUM, EP_GRID, b_min, .from_data = true)                                    \
     ROW(B_MAX, "b_max", NUM, EP_GRID, b_max, .from_data = true)                                    \
     ROW(W_MIN, "w_min", NUM, EP_GRID, w_min, .from_data = true)                                    \
@@ -161,13 +161,13 @@ enum api_limit {
     ROW(B_STEPS, "b_steps", SIZE, EP_GRID, b_steps, .def = 101, .min = 2,                          \
         .limit = API_LIMIT_GRID_STEPS)                                                             \
     ROW(W_STEPS, "w_steps", SIZE, EP_GRID, w_steps, .def = 101, .min = 2,                          \
-        .limit = API_LIMIT_GRID_STEPS, .check = check_grid_points)                                 \
+        .limit = API_LIMIT_GRID_STEPS, .check = api_check_grid_points)                             \
     ROW(SPLIT, "split", WORD, EP_GRID, split, .words = split_words)                                \
     ROW(B, "b", NUM, EP_CROSS_SECTION, b, .from_data = true)                                       \
     ROW(W, "w", NUM, EP_CROSS_SECTION, w, .from_data = true)                                       \
     ROW(SNAP, "snap", BOOL, EP_CROSS_SECTION, snap, .def = 1)                                      \
     ROW(DELTA, "delta", NUM, EP_CROSS_SECTION, delta, .def = 0.12, .range = R_NONZERO)             \
-    ROW(LR, "lr", LIST, EP_TRAIN, lr, .def = 0.1, .limit = API_LIMIT_LRS, .check = check_lr)       \
+    ROW(LR, "lr", LIST, EP_TRAIN, lr, .def = 0.1, .limit = API_LIMIT_LRS, .check = api_check_lr)   \
     ROW(EPOCHS, "epochs", U64, EP_TRAIN, epochs, .def = 1000, .min = 1, .limit = API_LIMIT_EPOCHS, \
         .clamp = true)                                                                             \
     ROW(B0, "b0", NUM, EP_OPTIM, b0, .from_data = true)                                            \
@@ -178,53 +178,53 @@ enum api_limit {
         .clamp = true)                                                                             \
     ROW(TOL, "tol", NUM, EP_TRAIN, tol, .range = R_NONNEG)                                         \
     ROW(MOMENTUM, "momentum", NUM, EP_OPTIM, momentum, .def = 0.9, .range = R_UNIT,                \
-        .echo = ECHO_IF, .echo_if = uses_momentum)                                                 \
+        .echo = ECHO_IF, .echo_if = api_uses_momentum)                                             \
     ROW(BETA1, "beta1", NUM, EP_OPTIM, beta1, .def = 0.9, .range = R_UNIT, .echo = ECHO_IF,        \
-        .echo_if = uses_betas)                                                                     \
+        .echo_if = api_uses_betas)                                                                 \
     ROW(BETA2, "beta2", NUM, EP_OPTIM, beta2, .def = 0.999, .range = R_UNIT, .echo = ECHO_IF,      \
-        .echo_if = uses_betas)                                                                     \
+        .echo_if = api_uses_betas)                                                                 \
     ROW(ALPHA, "alpha", NUM, EP_OPTIM, alpha, .def = 0.99, .range = R_UNIT, .echo = ECHO_IF,       \
-        .echo_if = uses_alpha)                                                                     \
+        .echo_if = api_uses_alpha)                                                                 \
     ROW(EPS, "eps", NUM, EP_OPTIM, eps, .range = R_POSITIVE, .echo = ECHO_GIVEN)                   \
     ROW(WEIGHT_DECAY, "weight_decay", NUM, EP_OPTIM, weight_decay, .range = R_NONNEG,              \
         .echo = ECHO_GIVEN)                                                                        \
     ROW(BATCH_SIZE, "batch_size", SIZE, EP_OPTIM, batch_size, .limit = API_LIMIT_N,                \
         .echo = ECHO_GIVEN)                                                                        \
     ROW(SHUFFLE, "shuffle", BOOL, EP_OPTIM, shuffle, .def = 1, .echo = ECHO_IF,                    \
-        .echo_if = uses_batches)                                                                   \
+        .echo_if = api_uses_batches)                                                               \
     ROW(SHUFFLE_SEED, "shuffle_seed", U32, EP_OPTIM, shuffle_seed, .max = 4294967295.0,            \
-        .echo = ECHO_IF, .echo_if = uses_batches)                                                  \
+        .echo = ECHO_IF, .echo_if = api_uses_batches)                                              \
     ROW(SCHEDULE, "schedule", WORD, EP_TRAIN, schedule, .words = schedule_words,                   \
         .echo = ECHO_GIVEN)                                                                        \
     ROW(STEP_SIZE, "step_size", U64, EP_TRAIN, step_size, .def = 10, .min = 1,                     \
-        .max = 4503599627370496.0, .echo = ECHO_IF, .echo_if = uses_step_size)                     \
+        .max = 4503599627370496.0, .echo = ECHO_IF, .echo_if = api_uses_step_size)                 \
     ROW(GAMMA, "gamma", NUM, EP_TRAIN, gamma, .range = R_POSITIVE, .echo = ECHO_IF,                \
-        .echo_if = uses_gamma)                                                                     \
+        .echo_if = api_uses_gamma)                                                                 \
     ROW(T_MAX, "t_max", U64, EP_TRAIN, t_max, .min = 1, .max = 4503599627370496.0,                 \
-        .echo = ECHO_IF, .echo_if = uses_cosine)                                                   \
+        .echo = ECHO_IF, .echo_if = api_uses_cosine)                                               \
     ROW(ETA_MIN, "eta_min", NUM, EP_TRAIN, eta_min, .range = R_NONNEG, .echo = ECHO_IF,            \
-        .echo_if = uses_cosine)                                                                    \
+        .echo_if = api_uses_cosine)                                                                \
     ROW(HISTORY_UNIT, "history_unit", WORD, EP_TRAIN, history_unit, .words = history_unit_words,   \
-        .echo = ECHO_GIVEN, .check = check_optimization)                                           \
+        .echo = ECHO_GIVEN, .check = api_check_optimization)                                       \
     ROW(LR_MIN, "lr_min", NUM, EP_STABILITY, lr_min, .range = R_POSITIVE, .from_data = true)       \
     ROW(LR_MAX, "lr_max", NUM, EP_STABILITY, lr_max, .range = R_POSITIVE, .from_data = true)       \
     ROW(LR_STEPS, "lr_steps", SIZE, EP_STABILITY, lr_steps, .def = 200, .min = 2,                  \
         .limit = API_LIMIT_GRID_STEPS)                                                             \
     ROW(LR_SPACING, "lr_spacing", WORD, EP_STABILITY, lr_spacing, .words = spacing_words)          \
     ROW(MOMENTUM_MIN, "momentum_min", NUM, EP_STABILITY, momentum_min, .range = R_UNIT,            \
-        .echo = ECHO_IF, .echo_if = uses_momentum)                                                 \
+        .echo = ECHO_IF, .echo_if = api_uses_momentum)                                             \
     ROW(MOMENTUM_MAX, "momentum_max", NUM, EP_STABILITY, momentum_max, .def = 0.99,                \
-        .range = R_UNIT, .echo = ECHO_IF, .echo_if = uses_momentum)                                \
+        .range = R_UNIT, .echo = ECHO_IF, .echo_if = api_uses_momentum)                            \
     ROW(MOMENTUM_STEPS, "momentum_steps", SIZE, EP_STABILITY, momentum_steps, .def = 100,          \
-        .min = 1, .limit = API_LIMIT_GRID_STEPS, .echo = ECHO_IF, .echo_if = uses_momentum,        \
-        .check = check_stability)                                                                  \
+        .min = 1, .limit = API_LIMIT_GRID_STEPS, .echo = ECHO_IF, .echo_if = api_uses_momentum,    \
+        .check = api_check_stability)                                                              \
     ROW(START_LR, "start_lr", NUM, EP_LR_FINDER, start_lr, .def = 1e-4, .range = R_POSITIVE)       \
     ROW(END_LR, "end_lr", NUM, EP_LR_FINDER, end_lr, .def = 10, .range = R_POSITIVE)               \
     ROW(NUM_ITER, "num_iter", SIZE, EP_LR_FINDER, num_iter, .def = 100, .min = 2, .max = 100000)   \
     ROW(STEP_MODE, "step_mode", WORD, EP_LR_FINDER, step_mode, .words = step_mode_words)           \
     ROW(SMOOTH_F, "smooth_f", NUM, EP_LR_FINDER, smooth_f, .def = 0.05, .range = R_UNIT)           \
     ROW(DIVERGE_TH, "diverge_th", NUM, EP_LR_FINDER, diverge_th, .def = 5, .min = 1,               \
-        .range = R_AT_LEAST, .check = check_lr_finder)                                             \
+        .range = R_AT_LEAST, .check = api_check_lr_finder)                                         \
     ROW(FORMAT, "format", WORD, EP_DATASET | EP_TRAIN, format, .words = format_words,              \
         .echo = ECHO_NEVER)
 

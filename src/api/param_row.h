@@ -63,4 +63,28 @@ int api_params_validate(struct raw_params *raw, struct api_params *p, const stru
 /* Release the lists a raw parse still owns. */
 void api_raw_free(struct raw_params *raw);
 
+/* The checks across parameters (checks.c), named by the table's .check column. */
+int api_check_data(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                   struct api_problem *prob);
+int api_check_grid_points(struct raw_params *raw, struct api_params *p,
+                          const struct api_limits *lim, struct api_problem *prob);
+int api_check_lr(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                 struct api_problem *prob);
+int api_check_optimization(struct raw_params *raw, struct api_params *p,
+                           const struct api_limits *lim, struct api_problem *prob);
+int api_check_stability(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob);
+int api_check_lr_finder(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob);
+
+/* Whether the answer depends on a parameter (the table's .echo_if column): a requested optimizer
+ * reads momentum, the betas or alpha; mini-batches; the schedule's own parameters. */
+bool api_uses_momentum(const struct api_params *p);
+bool api_uses_betas(const struct api_params *p);
+bool api_uses_alpha(const struct api_params *p);
+bool api_uses_batches(const struct api_params *p);
+bool api_uses_step_size(const struct api_params *p);
+bool api_uses_gamma(const struct api_params *p);
+bool api_uses_cosine(const struct api_params *p);
+
 #endif

@@ -60,12 +60,7 @@ int api_lr_finder(struct api_params *p, const struct gd_cancel *cancel, struct j
     int rc = -1;
     if (api_prepare(p, p->scaler, cancel, &pr, prob))
         return -1;
-    double b0, w0;
-    gd_initial_params(p->data.seed, &b0, &w0);
-    if (!api_param_given(p, P_B0))
-        p->b0 = b0;
-    if (!api_param_given(p, P_W0))
-        p->w0 = w0;
+    api_resolve_start(p);
     struct gd_lrfinder_config cfg;
     lr_finder_config(p, cancel, &cfg);
     struct gd_lrfinder_result *res = gd_lrfinder_result_new(p->num_iter);

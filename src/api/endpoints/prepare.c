@@ -187,3 +187,13 @@ const size_t *api_split_index(const struct gd_dataset *d, bool val, size_t *n)
     *n = val ? d->n - d->n_train : d->n_train;
     return val ? d->idx + d->n_train : d->idx;
 }
+
+void api_resolve_start(struct api_params *p)
+{
+    double b0, w0;
+    gd_initial_params(p->data.seed, &b0, &w0);
+    if (!api_param_given(p, P_B0))
+        p->b0 = b0;
+    if (!api_param_given(p, P_W0))
+        p->w0 = w0;
+}

@@ -39,6 +39,9 @@ int api_prepare(const struct api_params *p, int kind, const struct gd_cancel *ca
 /* Release what api_prepare built. */
 void api_prepared_free(struct api_prepared *pr);
 
+/* The start (b0, w0) that was not given: the tutorial's random pair of the seed. */
+void api_resolve_start(struct api_params *p);
+
 /* The out-of-memory problem; returns -1. */
 int api_out_of_memory(struct api_problem *prob);
 

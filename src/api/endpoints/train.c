@@ -14,12 +14,14 @@
  * none of those parameters is answered exactly as before them (write_run), one that does gets the
  * report of each run (write_optim_run) and the exact stability bounds in its analysis. */
 
-static void write_history(struct jw *w, const struct gd_history *h)
+/* "history": the recorded states under unit ("epoch" or "step"), and the rate in force at each
+ * when with_lr (a schedule is on). */
+static void write_history(struct jw *w, const struct gd_history *h, const char *unit, bool with_lr)
 {
     size_t n = h ? h->count : 0;
     jw_key(w, "history");
     jw_object_begin(w);
-    jw_key(w, "epoch");
+    jw_key(w, unit);
     jw_uint64_array(w, h ? h->epoch : NULL, n);
     jw_key(w, "b");
     jw_double_array(w, h ? h->b : NULL, n);
@@ -29,6 +31,10 @@ static void write_history(struct jw *w, const struct gd_history *h)
     jw_double_array(w, h ? h->train_loss : NULL, n);
     jw_key(w, "val_loss");
     jw_double_array(w, h ? h->val_loss : NULL, n);
+    if (with_lr) {
+        jw_key(w, "lr");
+        jw_double_array(w, h ? h->lr : NULL, n);
+    }
     jw_object_end(w);
 }
 
@@ -72,7 +78,7 @@ static void write_run(struct jw *w, double lr, const struct gd_run_result *r,
     jw_key_double(w, "grad_b", r->grad_b);
     jw_key_double(w, "grad_w", r->grad_w);
     jw_object_end(w);
-    write_history(w, h);
+    write_history(w, h, "epoch", false);
     jw_object_end(w);
 }
 
@@ -132,29 +138,6 @@ static void write_hyperparameters(struct jw *w, const struct gd_optim_params *o)
     jw_object_end(w);
 }
 
-static void write_optim_history(struct jw *w, const struct api_params *p,
-                                const struct gd_history *h)
-{
-    size_t n = h ? h->count : 0;
-    jw_key(w, "history");
-    jw_object_begin(w);
-    jw_key(w, p->history_unit == GD_HISTORY_STEP ? "step" : "epoch");
-    jw_uint64_array(w, h ? h->epoch : NULL, n);
-    jw_key(w, "b");
-    jw_double_array(w, h ? h->b : NULL, n);
-    jw_key(w, "w");
-    jw_double_array(w, h ? h->w : NULL, n);
-    jw_key(w, "train_loss");
-    jw_double_array(w, h ? h->train_loss : NULL, n);
-    jw_key(w, "val_loss");
-    jw_double_array(w, h ? h->val_loss : NULL, n);
-    if (p->schedule != GD_SCHED_CONSTANT) {
-        jw_key(w, "lr");
-        jw_double_array(w, h ? h->lr : NULL, n);
-    }
-    jw_object_end(w);
-}
-
 static void write_optim_run(struct jw *w, const struct api_params *p,
                             const struct gd_optim_config *cfg, const struct gd_optim_result *r,
                             const struct gd_history *h)
@@ -187,7 +170,8 @@ static void write_optim_run(struct jw *w, const struct api_params *p,
     jw_key_double(w, "grad_b", r->run.grad_b);
     jw_key_double(w, "grad_w", r->run.grad_w);
     jw_object_end(w);
-    write_optim_history(w, p, h);
+    write_history(w, h, p->history_unit == GD_HISTORY_STEP ? "step" : "epoch",
+                  p->schedule != GD_SCHED_CONSTANT);
     jw_object_end(w);
 }
 
@@ -300,12 +284,7 @@ int api_train(struct api_params *p, const struct gd_cancel *cancel, struct jw *w
     int rc = -1;
     if (api_prepare(p, p->scaler, cancel, &pr, prob))
         return -1;
-    double b0, w0;
-    gd_initial_params(p->data.seed, &b0, &w0);
-    if (!api_param_given(p, P_B0))
-        p->b0 = b0;
-    if (!api_param_given(p, P_W0))
-        p->w0 = w0;
+    api_resolve_start(p);
     size_t cap = gd_history_size(history_units(p, pr.scaled->train.n), p->history);
     struct gd_history *h = NULL;
     if (cap) {
