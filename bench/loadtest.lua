@@ -10,7 +10,8 @@
 -- turn, GET and POST, a new seed each time, with a pause between calls.
 --
 -- Arguments (after --): learners api_users think_ms drag_steps step_ms api_think_ms seed_base
--- same_seed page_file. done() prints one LOADTEST line of JSON per endpoint and one summary.
+-- same_seed page_file. done() prints one LOADTEST line of JSON per endpoint, one for all of them
+-- ("all") and one summary.
 local ffi = require("ffi")
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } gdlab_timespec;
@@ -168,13 +169,17 @@ function done(summary, latency, requests)
         for key, n in pairs(h or {}) do
             local label, bucket = key:match("^(.*)\t(-?%d+)$")
             bucket = tonumber(bucket)
-            merged[label] = merged[label] or {}
-            merged[label][bucket] = (merged[label][bucket] or 0) + n
+            for _, l in ipairs({ label, "all" }) do
+                merged[l] = merged[l] or {}
+                merged[l][bucket] = (merged[l][bucket] or 0) + n
+            end
         end
         for label, n in pairs(c or {}) do
-            cnt[label] = (cnt[label] or 0) + n
-            err[label] = (err[label] or 0) + e[label]
-            byt[label] = (byt[label] or 0) + by[label]
+            for _, l in ipairs({ label, "all" }) do
+                cnt[l] = (cnt[l] or 0) + n
+                err[l] = (err[l] or 0) + e[label]
+                byt[l] = (byt[l] or 0) + by[label]
+            end
         end
     end
     for label, buckets in pairs(merged) do
