@@ -123,9 +123,11 @@ def to_ms(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-def wrk(url, seconds, threads=2, conns=64, script=None):
+def wrk(url, seconds, threads=2, conns=64, script=None, headers=()):
     """wrk --latency: requests/s, p50/p99 latency (ms), requests and errors."""
     extra = ["-s", os.path.join(HERE, script)] if script else []
+    for h in headers:
+        extra += ["-H", h]
     r = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
                         "--timeout", "5s", *extra, url], capture_output=True, text=True,
                        timeout=seconds + 30)
@@ -575,6 +577,46 @@ def bench_page(cfg, gdlab):
     return {"median_ms": doc["median_ms"], "loads_ms": doc["loads"]}
 
 
+# --- 5. CPU cost of each request of the page, for sizing replicas ---------------------------------
+
+BROWSER = ("Accept-Encoding: gzip, deflate, br",)
+
+
+def page_requests(seed=42):
+    """bench/page-requests.txt: the page's requests in its order, with the book's seed."""
+    with open(os.path.join(HERE, "page-requests.txt")) as f:
+        return [line.strip().replace("{seed}", str(seed)) for line in f if line.startswith("/")]
+
+
+def bench_cost(cfg, gdlab_argv):
+    """Server CPU time per request of each of the page's requests (one thread, response cache off,
+    so that every answer is computed; gzip asked as a browser asks), and what one CPU serves."""
+    gd = Server(gdlab_argv + ["--threads", "1", "--response-cache", "0"], "gdlab", "/health")
+    rows = []
+    try:
+        for path in page_requests():
+            accept = ("Accept: text/html",) if path == "/" else ("Accept: application/json",)
+            wrk(gd.url + path, 1, threads=1, conns=4, headers=BROWSER + accept)  # warm up
+            cpu0 = gd.cpu_seconds()
+            res = wrk(gd.url + path, cfg["cost_seconds"], threads=1, conns=4,
+                      headers=BROWSER + accept)
+            res["cpu_us"] = (gd.cpu_seconds() - cpu0) / max(res["requests"], 1) * 1e6
+            res["path"] = path
+            rows.append(res)
+            log(f"  {path[:70]:70s} {res['cpu_us']:9.1f} us CPU/request  errors {res['errors']}")
+    finally:
+        gd.stop()
+    page_us = sum(r["cpu_us"] for r in rows)
+    step = [r for r in rows if "&epochs=1&history=2" in r["path"]][0]
+    eta = [r for r in rows if "&lr=0.1&epochs=1000&history=1001" in r["path"]][0]
+    return {"rows": rows, "page_view_cpu_us": page_us,
+            "page_views_per_cpu_s": 1e6 / page_us,
+            "train_cpu_us": eta["cpu_us"], "train_per_cpu_s": 1e6 / eta["cpu_us"],
+            "slider_step_cpu_us": step["cpu_us"] + eta["cpu_us"],
+            "slider_steps_per_cpu_s": 1e6 / (step["cpu_us"] + eta["cpu_us"]),
+            "errors": sum(r["errors"] for r in rows)}
+
+
 def figures(res):
     """(figure, measured, target, met) for each figure of issues 5 and 17."""
     rows = []
@@ -695,6 +737,17 @@ def print_report(res):
             f"{name} {cl[name]['idle']['answered']} answered, new client "
             + ("none in 5 s" if cl[name]['idle']['new_max_s'] is None
                else f"{cl[name]['idle']['new_max_s'] * 1e3:.0f} ms") for name in cl["servers"]))
+    cost = res.get("cost")
+    if cost:
+        p("\nCPU per request of the page's requests at the book's defaults (one server thread, "
+          "response cache off, gzip asked)")
+        for r in cost["rows"]:
+            p(f"  {r['path'][:78]:78s} {r['cpu_us']:9.1f} us")
+        p(f"  one page view (all of the above): {cost['page_view_cpu_us']:.0f} us of CPU: "
+          f"{cost['page_views_per_cpu_s']:.0f} page views/s per CPU")
+        p(f"  /train (1000 epochs, 1001 history points): {cost['train_cpu_us']:.0f} us: "
+          f"{cost['train_per_cpu_s']:.0f} /train/s per CPU; a slider step (two /train): "
+          f"{cost['slider_steps_per_cpu_s']:.0f} steps/s per CPU")
     p("\nFigures of issues 5 and 17")
     for fig, got, target, met in figures(res):
         p(f"  {'MET ' if met else 'MISS'}  {fig:34s} {got:>12s}  (target {target})")
@@ -708,7 +761,7 @@ def git(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="the release build directory")
-    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim,connlimit",
+    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim,connlimit,cost",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
@@ -722,7 +775,8 @@ def main():
            "page_loads": 3 if quick else 9,
            "optim_steps": 100000 if quick else 1000000, "torch_steps": 500 if quick else 3000,
            "torch_reps": 1 if quick else 3,
-           "connlimit": 1024, "connlimit_seconds": 3 if quick else 6}
+           "connlimit": 1024, "connlimit_seconds": 3 if quick else 6,
+           "cost_seconds": 2 if quick else 5}
     gdlab = os.path.join(args.build, "src", "gdlab")
     bare = os.path.join(args.build, "bench", "bare_server")
     gdlab_argv = [gdlab, "--bind", "127.0.0.1"]
@@ -754,6 +808,9 @@ def main():
     if "connlimit" in sections:
         log("at and past the connection limit")
         res["connlimit"] = bench_connlimit(cfg, gdlab, bare)
+    if "cost" in sections:
+        log("CPU per request of the page's requests")
+        res["cost"] = bench_cost(cfg, gdlab_argv)
     res["load_after"] = round(os.getloadavg()[0], 2)
     res["figures"] = [{"figure": f, "measured": g, "target": t, "met": m}
                       for f, g, t, m in figures(res)]

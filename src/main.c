@@ -18,6 +18,7 @@
 #include "gdlab/gdlab.h"
 #include "http/server.h"
 #include "ops/conn_limit.h"
+#include "probe.h"
 
 #ifndef GDLAB_SOURCE_WEB_ROOT
 #define GDLAB_SOURCE_WEB_ROOT "web"
@@ -162,6 +163,7 @@ static void usage(FILE *f, const struct option_row *rows, size_t n)
                  rows[i].arg ? rows[i].arg : "");
         fprintf(f, "  %-26s %s [%s]\n", left, rows[i].help, rows[i].env);
     }
+    probe_usage(f);
     fprintf(f, "  %-26s %s\n  %-26s %s\n", "--help", "show this help and exit", "--version",
             "show the version and exit");
 }
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
                     mem);
     double deadline = 10.0;
     bool access_log = true;
+    const char *probe = NULL; /* --probe PATH: ask the running server instead of serving */
     struct api_limits lim;
     api_limits_default(&lim);
     uint64_t max_n = lim.max_n, max_grid = lim.max_grid_points, max_epochs = lim.max_epochs,
@@ -246,6 +249,12 @@ int main(int argc, char **argv)
             printf("gdlab %s\n", GDLAB_VERSION);
             return 0;
         }
+        int probe_arg = probe_take_arg(argc, argv, &a, &probe);
+        if (probe_arg != 0) {
+            if (probe_arg < 0)
+                return 2;
+            continue;
+        }
         const struct option_row *o = NULL;
         const char *value = NULL;
         for (size_t i = 0; i < n_rows && arg[0] == '-' && arg[1] == '-'; i++) {
@@ -273,6 +282,9 @@ int main(int argc, char **argv)
         if (set_option(o, value, source) != 0)
             return 2;
     }
+
+    if (probe)
+        return probe_run(bind, (uint16_t)port, probe);
 
     struct http_config cfg = {
         .bind = bind,

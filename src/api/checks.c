@@ -17,7 +17,7 @@
 /* Inline data (x and y together, as long as each other and within --max-n, finite), then the
  * split: int(n * train_fraction) must leave both splits non-empty. */
 int api_check_data(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
-                      struct api_problem *prob)
+                   struct api_problem *prob)
 {
     if (GIVEN(raw, P_X) != GIVEN(raw, P_Y)) {
         const char *missing = GIVEN(raw, P_X) ? "y" : "x";
@@ -63,7 +63,7 @@ int api_check_data(struct raw_params *raw, struct api_params *p, const struct ap
 }
 
 int api_check_grid_points(struct raw_params *raw, struct api_params *p,
-                             const struct api_limits *lim, struct api_problem *prob)
+                          const struct api_limits *lim, struct api_problem *prob)
 {
     if (p->b_steps <= lim->max_grid_points / p->w_steps)
         return 0;
@@ -76,7 +76,7 @@ int api_check_grid_points(struct raw_params *raw, struct api_params *p,
 }
 
 int api_check_lr(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
-                    struct api_problem *prob)
+                 struct api_problem *prob)
 {
     if (!GIVEN(raw, P_LR))
         return 0;
@@ -198,7 +198,7 @@ static int check_optimizer_params(struct raw_params *raw, struct api_params *p,
 /* /train, after the last of its rows: whether the answer reports more than plain gd, the common
  * checks, the runs' count, and the schedule's defaults that depend on other parameters. */
 int api_check_optimization(struct raw_params *raw, struct api_params *p,
-                              const struct api_limits *lim, struct api_problem *prob)
+                           const struct api_limits *lim, struct api_problem *prob)
 {
     /* anything beyond plain gradient descent; optimizer=gd alone asks for nothing new */
     p->optim_report = p->optimizer.n != 1 || p->optimizer.v[0] != GD_OPT_GD;
@@ -222,8 +222,8 @@ int api_check_optimization(struct raw_params *raw, struct api_params *p,
 }
 
 /* /lr-finder, after the last of its rows: one optimizer, the common checks, a rising range. */
-int api_check_lr_finder(struct raw_params *raw, struct api_params *p,
-                           const struct api_limits *lim, struct api_problem *prob)
+int api_check_lr_finder(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob)
 {
     (void)lim;
     if (p->optimizer.n != 1)
@@ -240,8 +240,8 @@ int api_check_lr_finder(struct raw_params *raw, struct api_params *p,
 
 /* /stability: one optimizer with a closed form (gd, momentum, nesterov); the momentum axis only
  * where it means something; the grid within --max-grid-points. */
-int api_check_stability(struct raw_params *raw, struct api_params *p,
-                           const struct api_limits *lim, struct api_problem *prob)
+int api_check_stability(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob)
 {
     int kind = p->optimizer.v[0];
     if (p->optimizer.n != 1 || kind > GD_OPT_NESTEROV)
@@ -275,4 +275,3 @@ int api_check_stability(struct raw_params *raw, struct api_params *p,
     }
     return 0;
 }
-

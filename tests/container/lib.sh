@@ -20,7 +20,8 @@ skip() { log "SKIP: $*"; exit "$SKIP_CODE"; }
 
 # Writes the storage and engine configuration once and exports the variables that point podman
 # and buildah at it: vfs (no overlay here), runc (crun fails on hybrid cgroups), cgroupfs (no
-# systemd), and a file event log (no journald).
+# systemd), a file event log (no journald), and rlimits that the sandbox lets a container have
+# (podman-compose and `podman kube play` pass no --ulimit of their own).
 container_env() {
     mkdir -p "$GDLAB_CONTAINER_CACHE"
     local storage=$GDLAB_CONTAINER_CACHE/storage.conf engine=$GDLAB_CONTAINER_CACHE/containers.conf
@@ -31,6 +32,9 @@ graphroot = "$GDLAB_CONTAINER_CACHE/graph"
 runroot = "/tmp/gdlab-container-run"
 CONF
     cat >"$engine.new" <<CONF
+[containers]
+default_ulimits = ["nofile=$(ulimit -n):$(ulimit -Hn)", "nproc=4096:4096"]
+
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
@@ -131,4 +135,36 @@ CONF
 # Returns true when podman can start a container here at all; callers skip otherwise.
 podman_usable() {
     podman info >/dev/null 2>&1
+}
+
+# Skips unless the tools are installed and this is root.
+container_preflight() {
+    local tool
+    for tool in podman buildah runc curl flock "$@"; do
+        command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/setup test installs it)"
+    done
+    [ "$(id -u)" -eq 0 ] || skip "needs root: rootless podman needs subordinate ids this machine lacks"
+}
+
+# The flags every `podman run` here needs (runc, cgroupfs, host network, rlimits).
+run_flags=(--runtime runc --cgroup-manager=cgroupfs --network host
+           --ulimit "nofile=$(ulimit -n):$(ulimit -Hn)" --ulimit nproc=4096:4096)
+
+# Skips if no container can start here at all: that is this machine, not the image.
+container_can_run() {
+    local out
+    if ! out=$(podman run --rm "${run_flags[@]}" "$BASE_IMAGE" /bin/true 2>&1); then
+        skip "podman cannot start a container here: $(grep -v 'level=' <<<"$out" | tail -n 1)"
+    fi
+}
+
+# Skips unless the fixture (build-images.sh, CTest's container.build) made the image.
+need_image() {
+    podman image exists "$1" ||
+        skip "image $1 is missing: container.build (tests/container/build-images.sh) makes it"
+}
+
+# An image's size in MB, as podman reports it (uncompressed).
+image_mb() {
+    awk -v b="$(podman image inspect --format '{{.Size}}' "$1")" 'BEGIN { printf "%.1f MB", b / 1e6 }'
 }

@@ -134,7 +134,7 @@ def self_test(docker_dir):
          lambda s: s.replace("./nginx.conf:/etc/nginx/nginx.conf:ro",
                              "./nginx.conf:/etc/nginx/conf.d/default.conf:ro")),
         ("nginx published on the wrong port", "but nginx.conf listens on",
-         lambda s: s.replace('ports: ["8080:8080"]', 'ports: ["8080:80"]')),
+         lambda s: s.replace('ports: ["${GDLAB_PUBLISH:-8080}:8080"]', 'ports: ["8080:80"]')),
         ("nginx health check on a missing location", "asks for no location",
          lambda s: s.replace("8080/nginx-health", "8080/status")),
     ]

@@ -10,7 +10,9 @@ checks what ties the objects to each other and to docker/Dockerfile: selectors a
 ports, probe paths, the HPA's target, requests within limits, the image's user and port.
 
 autoscaling/v2 went GA in Kubernetes 1.23 with the schema of autoscaling/v2beta2 unchanged, so an
-autoscaling/v2 HorizontalPodAutoscaler is checked against the V2beta2 models.
+autoscaling/v2 HorizontalPodAutoscaler is checked against the V2beta2 models. A lifecycle handler's
+`sleep` action (Kubernetes 1.30 and later) is newer than the models: it is checked against its
+schema here (SleepAction: one required integer, seconds).
 
     validate-k8s.py [--self-test] K8S_DIR DOCKERFILE
 
@@ -131,6 +133,16 @@ class Validator:
             self.check_model(value, getattr(k8s, typ), path)
 
     def check_model(self, value, cls, path):
+        if cls.__name__ == "V1Handler" and isinstance(value, dict) and "sleep" in value:
+            value = dict(value)
+            sleep = value.pop("sleep")
+            if not isinstance(sleep, dict) or set(sleep) != {"seconds"}:
+                self.error(f"{path}.sleep", f"a SleepAction has exactly one field, seconds: {sleep!r}")
+            elif not isinstance(sleep["seconds"], int) or isinstance(sleep["seconds"], bool):
+                self.error(f"{path}.sleep.seconds", f"expected an integer, got {sleep['seconds']!r}")
+            if value:
+                self.error(path, f"a handler has one action; sleep and {sorted(value)} given")
+            return
         if not isinstance(value, dict):
             self.error(path, f"expected an object ({cls.__name__}), got {type(value).__name__}")
             return
@@ -195,6 +207,11 @@ def dockerfile_facts(text):
     return user, expose
 
 
+def dockerfile_has(dockerfile, word):
+    """Whether the Dockerfile mentions word (a path the image has, an argument's default)."""
+    return word in dockerfile
+
+
 def check_relations(v, docs, dockerfile):
     """What ties the objects to each other and to the image."""
     by_kind = {}
@@ -231,9 +248,18 @@ def check_relations(v, docs, dockerfile):
                 v.error(cw, f"containerPort {p['containerPort']} is not EXPOSEd by the image "
                         f"({exposed})")
         for probe, path in (("readinessProbe", "/ready"), ("livenessProbe", "/health")):
+            # httpGet on the path, or gdlab's own `--probe PATH` (what the image's HEALTHCHECK runs).
             get = (c.get(probe) or {}).get("httpGet")
+            command = ((c.get(probe) or {}).get("exec") or {}).get("command")
+            if command:
+                if len(command) != 3 or not command[0].endswith("/gdlab") or \
+                        command[1] != "--probe" or not dockerfile_has(dockerfile, command[0]):
+                    v.error(cw, f"{probe} command {command} is not the image's gdlab --probe PATH")
+                elif command[2] != path:
+                    v.error(cw, f"{probe} path is {command[2]!r}, expected {path!r}")
+                continue
             if not get:
-                v.error(cw, f"{probe} must be an httpGet probe on {path}")
+                v.error(cw, f"{probe} must be an httpGet or gdlab --probe probe on {path}")
                 continue
             if get.get("path") != path:
                 v.error(cw, f"{probe} path is {get.get('path')!r}, expected {path!r}")
@@ -241,9 +267,13 @@ def check_relations(v, docs, dockerfile):
                 v.error(cw, f"{probe} port {get.get('port')!r} is not a port of the container")
         pre_stop = (c.get("lifecycle") or {}).get("preStop") or {}
         command = (pre_stop.get("exec") or {}).get("command") or []
-        pause = pre_stop.get("sleep", {}).get("seconds")
+        pause = (pre_stop.get("sleep") or {}).get("seconds")
         if pause is None and len(command) == 2 and command[0].endswith("sleep"):
-            pause = float(command[1])
+            if not dockerfile_has(dockerfile, "RUNTIME_BASE=scratch"):
+                pause = float(command[1])
+            else:
+                v.error(cw, f"preStop runs {command[0]}, which the distroless image lacks: "
+                        "use the sleep action")
         if pause is None or pause <= 0:
             v.error(cw, "lifecycle.preStop must pause (sleep) before SIGTERM")
         else:
@@ -363,13 +393,25 @@ def self_test(docs, dockerfile):
         ("malformed memory limit", "not a Kubernetes quantity",
          lambda d: container(d)["resources"]["limits"].update(memory="1 GB")),
         ("readiness on /health", "readinessProbe path",
-         lambda d: container(d)["readinessProbe"]["httpGet"].update(path="/health")),
+         lambda d: container(d)["readinessProbe"]["exec"].update(
+             command=["/usr/bin/gdlab", "--probe", "/health"])),
         ("liveness probe removed", "livenessProbe must be",
          lambda d: container(d).pop("livenessProbe")),
-        ("probe on an unknown port name", "is not a port of the container",
-         lambda d: container(d)["readinessProbe"]["httpGet"].update(port="web")),
+        ("probe running a binary the image lacks", "is not the image's gdlab --probe",
+         lambda d: container(d)["livenessProbe"]["exec"].update(
+             command=["/usr/bin/curl", "-f", "http://127.0.0.1:8080/health"])),
+        ("httpGet probe on an unknown port name", "is not a port of the container",
+         lambda d: container(d).update(readinessProbe={"httpGet": {"path": "/ready",
+                                                                    "port": "web"}})),
         ("no preStop", "preStop must pause",
          lambda d: container(d).pop("lifecycle")),
+        ("preStop sleep binary the image lacks", "which the distroless image lacks",
+         lambda d: container(d)["lifecycle"].update(
+             preStop={"exec": {"command": ["/bin/sleep", "5"]}})),
+        ("sleep action with a string", "sleep.seconds: expected an integer",
+         lambda d: container(d)["lifecycle"]["preStop"]["sleep"].update(seconds="5")),
+        ("sleep action misspelt", "exactly one field",
+         lambda d: container(d)["lifecycle"]["preStop"].update(sleep={"second": 5})),
         ("Service selecting other pods", "selects no pod",
          lambda d: kind(d, "Service")["spec"].update(selector={"app": "other"})),
         ("Deployment selector off its template", "does not select",
