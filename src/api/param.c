@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode/sha256.h"
 #include "gdlab/optim.h"
 #include "gdlab/scale.h"
 
@@ -27,6 +28,8 @@ static int check_stability(struct raw_params *raw, struct api_params *p,
                            const struct api_limits *lim, struct api_problem *prob);
 static int check_lr_finder(struct raw_params *raw, struct api_params *p,
                            const struct api_limits *lim, struct api_problem *prob);
+static int check_format(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob);
 static bool uses_momentum(const struct api_params *p);
 static bool uses_betas(const struct api_params *p);
 static bool uses_alpha(const struct api_params *p);
@@ -46,7 +49,7 @@ static const char *const schedule_words[] = {"constant", "step",     "exponentia
 static const char *const history_unit_words[] = {"epoch", "step", NULL};
 static const char *const spacing_words[] = {"log", "linear", NULL};
 static const char *const step_mode_words[] = {"exp", "linear", NULL};
-static const char *const format_words[] = {"json", "csv", NULL};
+static const char *const format_words[] = {"json", "csv", "npz", NULL};
 _Static_assert(GD_OPT_COUNT == 7 && GD_OPT_ADAMW == 6 && GD_SCHED_ONECYCLE == 4 &&
                    GD_HISTORY_STEP == 1,
                "word lists in the order of the core's enums");
@@ -423,6 +426,12 @@ static int check_data(struct raw_params *raw, struct api_params *p, const struct
                                            "%s[%zu] must be finite", api_param_name(id), k);
         }
         p->data.n = nx;
+        /* the echo of long data: the SHA-256 of its float64 little-endian bytes, as numpy's
+         * hashlib.sha256(x.astype('<f8').tobytes()) gives it */
+        for (int id = P_X; id <= P_Y && nx > API_ECHO_INLINE_MAX; id++) {
+            struct api_list *l = field(p, id);
+            sha256_hex(l->v, l->n * sizeof(*l->v), l->sha256);
+        }
     }
     size_t n_train;
     double f = p->data.train_fraction;
@@ -609,10 +618,9 @@ static int check_lr_finder(struct raw_params *raw, struct api_params *p,
     if (check_optimizer_params(raw, p, prob))
         return -1;
     if (!(p->start_lr < p->end_lr))
-        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE,
-                               GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
-                               "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr),
-                               NUM(p->end_lr));
+        return api_problem_set(
+            prob, API_PROBLEM_OUT_OF_RANGE, GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
+            "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr), NUM(p->end_lr));
     return 0;
 }
 
@@ -651,6 +659,19 @@ static int check_stability(struct raw_params *raw, struct api_params *p,
                                lim->max_grid_points, p->lr_steps, p->momentum_steps,
                                (double)p->lr_steps * (double)p->momentum_steps);
     }
+    return 0;
+}
+
+/* format=csv only where the endpoint has a CSV form. */
+static int check_format(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                        struct api_problem *prob)
+{
+    (void)raw;
+    (void)lim;
+    if (p->format == API_FORMAT_CSV && !(p->endpoint & EP_CSV))
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "format",
+                               "format must be json or npz here (csv is for /dataset and "
+                               "/train); got 'csv'");
     return 0;
 }
 
@@ -705,10 +726,19 @@ void api_params_write(struct jw *w, const struct api_params *p)
             break;
         }
         case PT_LIST:
-        case PT_DATA:
+        case PT_DATA: {
+            const struct api_list *l = f;
             jw_key(w, row->name);
-            jw_double_array(w, ((const struct api_list *)f)->v, ((const struct api_list *)f)->n);
+            if (row->type == PT_DATA && l->n > API_ECHO_INLINE_MAX) {
+                jw_object_begin(w);
+                jw_key_uint(w, "length", l->n);
+                jw_key_string(w, "sha256", l->sha256);
+                jw_object_end(w);
+                break;
+            }
+            jw_double_array(w, l->v, l->n);
             break;
+        }
         }
     }
     jw_object_end(w);
