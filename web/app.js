@@ -1,10 +1,13 @@
 // gdlab's tutorial page: reads its state from the address, asks the API for every number and draws
-// the seven sections of the tutorial from the answers.
+// the seven sections of the tutorial, and an eighth beyond it, from the answers.
 import {
-    OKABE_ITO, SIZES, axes, contourPlot, el, fmt, fmt2, frame, legend, linear, log10, marker, pad,
-    polyline, scatter,
+    OKABE_ITO, SIZES, axes, contourPlot, el, fmt, fmt2, frame, gridBands, legend, linear, log10, marker, pad,
+    polyline, ramp, scatter,
 } from './plot.js';
-import { DEFAULTS, FIELDS, requests, same, stateFromHash, writeHash } from './state.js';
+import {
+    DEFAULTS, FIELDS, MAP_BETA_MAX, MINIBATCH_EPOCHS, MISSING, RACE, requests, requests8, same, stateFromHash,
+    writeHash,
+} from './state.js';
 
 // --- helpers for the page -------------------------------------------------------------------------
 
@@ -190,7 +193,8 @@ function drawPath(f, x, y, run, color)
     const pts = h.b.map((b, i) => [b, h.w[i]]);
     const d = polyline(pts, x, y);
     el('path', { class: 'path-halo', d }, f.plot);
-    el('path', { class: 'path', d, stroke: color, 'data-lr': run.lr, 'data-status': run.status }, f.plot);
+    el('path', { class: 'path', d, stroke: color, 'data-lr': run.lr, 'data-status': run.status,
+        'data-optimizer': run.optimizer }, f.plot);
     // A dot per step while the steps can be told apart; a long run's line speaks for itself.
     if (pts.length <= 61) {
         const dots = el('g', {}, f.plot);
@@ -209,15 +213,18 @@ function drawPath(f, x, y, run, color)
 }
 
 // Loss per epoch on a log scale; a diverging run leaves through the top, its epoch marked.
-function drawLoss(box, runs, colors, label)
+// `minimum`: draw the loss above it (how far from done, a straight line for a steady rate) instead
+// of the loss; `val`: the validation loss too; `items`: the legend.
+function drawLoss(box, runs, colors, label, { minimum = null, val = true, items = null } = {})
 {
     const f = frame(box, SIZES.square, label);
+    const shift = (v) => (v === null || minimum === null ? v : v - minimum);
     let lo = Infinity, hi = 0, start = 0, last = 1;
     for (const run of runs) {
         const h = run.history;
-        start = Math.max(start, h.train_loss[0]);
+        start = Math.max(start, shift(h.train_loss[0]));
         last = Math.max(last, h.epoch[h.epoch.length - 1], run.epochs_run);
-        for (const v of [...h.train_loss, ...h.val_loss]) {
+        for (const v of [...h.train_loss, ...(val ? h.val_loss : [])].map(shift)) {
             if (v !== null && Number.isFinite(v) && v > 0) {
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
@@ -226,20 +233,24 @@ function drawLoss(box, runs, colors, label)
     }
     if (!Number.isFinite(lo)) lo = 1e-3;
     hi = Math.min(Math.max(hi, start), start * 1e4);
+    lo = Math.max(lo, hi * 1e-12); // rounding leaves a converged run's excess anywhere below that
     const yd = [10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi))];
     if (yd[0] === yd[1]) yd[1] *= 10;
     const x = linear([0, last], [0, f.w]), y = log10(yd, [f.h, 0]);
-    axes(f, x, y, { xTitle: 'epoch', yTitle: 'loss (log scale)', yTicks: 6 });
-    const clampY = (v) => (v === null || !Number.isFinite(v) || v > yd[1] * 1e3 ? yd[1] * 1e3 : Math.max(v, yd[0] / 10));
+    axes(f, x, y, { xTitle: 'epoch', yTitle: minimum === null ? 'loss (log scale)' : 'loss − minimum (log scale)', yTicks: 6 });
+    // Above a minimum, a run that reaches it (to rounding) runs along the bottom edge rather than off it.
+    const floor = minimum === null ? yd[0] / 10 : yd[0];
+    const clampY = (v) => (v === null || !Number.isFinite(v) || v > yd[1] * 1e3 ? yd[1] * 1e3 : Math.max(v, floor));
     runs.forEach((run, k) => {
         const h = run.history;
         const cut = h.train_loss.findIndex((v) => v === null || !Number.isFinite(v));
         const end = cut < 0 ? h.epoch.length : cut + 1;
-        const tr = h.epoch.slice(0, end).map((e, i) => [e, clampY(h.train_loss[i])]);
-        const va = h.epoch.slice(0, end).map((e, i) => [e, clampY(h.val_loss[i])]);
-        el('path', { class: 'loss-val', d: polyline(va, x, y), stroke: colors[k] }, f.plot);
+        const tr = h.epoch.slice(0, end).map((e, i) => [e, clampY(shift(h.train_loss[i]))]);
+        const va = h.epoch.slice(0, end).map((e, i) => [e, clampY(shift(h.val_loss[i]))]);
+        if (val) el('path', { class: 'loss-val', d: polyline(va, x, y), stroke: colors[k] }, f.plot);
         el('path', { class: 'loss-train', d: polyline(tr, x, y), stroke: colors[k], 'data-lr': run.lr,
-            'data-status': run.status, 'data-first': h.train_loss[0], 'data-last': run.final.train_loss }, f.plot);
+            'data-status': run.status, 'data-first': h.train_loss[0], 'data-last': run.final.train_loss,
+            'data-optimizer': run.optimizer, 'data-batch': run.batch }, f.plot);
         if (run.status === 'diverged' && run.diverged_at >= 0) {
             const xe = x(Math.min(run.diverged_at, last));
             el('line', { class: 'crit-line', x1: xe, x2: xe, y1: 0, y2: f.h, opacity: 0.5 }, f.plot);
@@ -248,8 +259,9 @@ function drawLoss(box, runs, colors, label)
             `diverged at epoch ${run.diverged_at}`);
         }
     });
-    legend(f, [{ color: '#444', label: 'training loss' }, { color: '#444', label: 'validation loss', dash: '5 3' }],
-        { x: f.w - 150, y: f.h - 36 });
+    const keys = items || [{ color: '#444', label: 'training loss' }, { color: '#444', label: 'validation loss', dash: '5 3' }];
+    legend(f, keys, { x: f.w - 150, y: f.h - 8 - 14 * keys.length });
+    return { f, x, y };
 }
 
 function placeMarks(analysis)
@@ -431,9 +443,288 @@ function drawScaled(surface, badSurface, scaledSurface, step, scale, state)
     }
 }
 
+// --- section 8: beyond plain gradient descent ---------------------------------------------------------
+
+const OPT = {
+    gd: { name: 'gradient descent', color: '#0072b2' },
+    momentum: { name: 'momentum', color: '#d55e00' },
+    nesterov: { name: 'Nesterov', color: '#009e73' },
+    adam: { name: 'Adam', color: '#cc79a7' },
+};
+
+// The epoch from which on a run's loss stays within `frac` of the way from its start to the minimum
+// (momentum can pass through the minimum and leave it again), or null.
+function epochsTo(run, minimum, frac = 1e-4)
+{
+    const h = run.history, start = h.train_loss[0] - minimum;
+    const out = (v) => v === null || !(v - minimum <= frac * start);
+    let k = h.train_loss.length - 1;
+    while (k >= 0 && !out(h.train_loss[k])) k--;
+    return k + 1 < h.train_loss.length ? h.epoch[k + 1] : null;
+}
+
+// A square close-up of (b, w) around some runs' paths, in round numbers, or null (the whole grid)
+// when they leave it.
+function pathView(runs, surface)
+{
+    const pts = runs.flatMap((r) => r.history.b.map((b, i) => [b, r.history.w[i]]))
+        .filter(([b, w]) => Number.isFinite(b) && Number.isFinite(w));
+    const bs = pts.map(([b]) => b), ws = pts.map(([, w]) => w);
+    const [b0, b1, w0, w1] = [Math.min(...bs), Math.max(...bs), Math.min(...ws), Math.max(...ws)];
+    const half = Math.max(b1 - b0, w1 - w0, 0.2) * 0.56;
+    const full = Math.min(surface.b[surface.b.length - 1] - surface.b[0], surface.w[surface.w.length - 1] - surface.w[0]) / 2;
+    if (!(half < full * 0.8)) return null;
+    const cb = (b0 + b1) / 2, cw = (w0 + w1) / 2;
+    const down = (v) => Number((Math.floor(v * 100) / 100).toFixed(2)), up = (v) => Number((Math.ceil(v * 100) / 100).toFixed(2));
+    return { b: [down(cb - half), up(cb + half)], w: [down(cw - half), up(cw + half)] };
+}
+
+// Does a surface's grid hold every point of a run's path?
+function holds(surface, run)
+{
+    const [b0, b1, w0, w1] = [surface.b[0], surface.b[surface.b.length - 1], surface.w[0], surface.w[surface.w.length - 1]];
+    return run.history.b.every((b, i) => b >= b0 && b <= b1 && run.history.w[i] >= w0 && run.history.w[i] <= w1);
+}
+
+function featureLabel(state)
+{
+    const scaler = state.scaler === 'none' ? 'standard' : state.scaler;
+    return state.feature === 'scaled' ? `x × ${state.multiplier}, ${scaler} scaler` : `x × ${state.multiplier}`;
+}
+
+function drawRace(surface, race, state)
+{
+    const a = race.analysis, lr = race.runs[0].lr, min = a.optimum.loss;
+    bind('race_lr', fmt(lr, 4), lr);
+    bind('race_min', fmt(min, 4), min);
+    const { f, x, y } = contourPlot(plotBox('race-path'), surface,
+        `Paths of ${race.runs.map((r) => OPT[r.optimizer].name).join(', ')} with learning rate ${fmt(lr, 4)} on ${featureLabel(state)}`);
+    // Plain gradient descent last, on top: the others' first steps run over its path.
+    for (const run of [...race.runs].reverse()) drawPath(f, x, y, run, OPT[run.optimizer].color);
+    const items = race.runs.map((r) => ({ color: OPT[r.optimizer].color, label: OPT[r.optimizer].name }));
+    drawLoss(plotBox('race-loss'), race.runs, race.runs.map((r) => OPT[r.optimizer].color),
+        `Training loss above the minimum per epoch, four optimizers, learning rate ${fmt(lr, 4)}`,
+        { minimum: min, val: false, items });
+    const body = $('#race-table tbody');
+    body.replaceChildren();
+    for (const run of race.runs) {
+        const tr = document.createElement('tr');
+        tr.dataset.optimizer = run.optimizer;
+        const fin = run.final.train_loss;
+        tr.innerHTML = `<th scope="row"><span class="swatch" style="background:${OPT[run.optimizer].color}"></span>${OPT[run.optimizer].name}</th>` +
+            `<td data-key="train_loss" data-value="${fin}">${fmt(fin, 4)}</td>` +
+            `<td data-key="excess">${fin === null ? '∞' : fmt(fin - min, 2)}</td>` +
+            `<td data-key="status"><span class="badge ${run.status}">${statusText(run)}</span></td>`;
+        body.appendChild(tr);
+    }
+    const reach = race.runs.map((r) => [OPT[r.optimizer].name, epochsTo(r, min)]);
+    const fast = reach.filter(([, e]) => e !== null).sort((p, q) => p[1] - q[1]);
+    const slow = reach.filter(([, e]) => e === null).map(([n]) => n);
+    let text = 'Closing 99.99% of the gap between the start’s loss and the minimum for good took ' +
+        (fast.length ? fast.map(([n, e]) => `${n} ${e} epoch${e === 1 ? '' : 's'}`).join(', ') : 'every optimizer longer than this');
+    if (slow.length) text += `; ${slow.join(' and ')} did not get there in ${RACE.epochs} epochs`;
+    text += `. The condition number of this feature’s loss is ${fmt(a.condition_number, 3)}.`;
+    $('#race-explain').textContent = text;
+}
+
+// The reader's point on the stability map, kept between redraws of the map itself.
+let map = null;
+const LADDER = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8];
+
+// The next learning rate up (dir 1) or down (dir −1) on a ladder of round numbers.
+function ladder(lr, dir)
+{
+    const e = Math.floor(Math.log10(lr));
+    const steps = [];
+    for (let k = e - 1; k <= e + 1; k++) for (const m of LADDER) steps.push(Number((m * 10 ** k).toPrecision(2)));
+    if (dir > 0) return steps.find((v) => v > lr * (1 + 1e-9));
+    return steps.reverse().find((v) => v < lr * (1 - 1e-9));
+}
+
+// Steps per e-fold, −1/ln ρ, at these levels; the band above the last is "diverges" (ρ ≥ 1).
+const EFOLD = [2, 5, 10, 20, 50, 100, 200, 500];
+
+function drawMap(stab, state)
+{
+    const box = plotBox('map');
+    const lrs = stab.lr, betas = stab.momentum;
+    const f = frame(box, SIZES.square, `Stability map of momentum over learning rate and β on ${featureLabel(state)}`);
+    const x = log10([lrs[0], lrs[lrs.length - 1]], [0, f.w]);
+    const y = linear([betas[0], betas[betas.length - 1]], [f.h, 0]);
+    const ratio = lrs[lrs.length - 1] / lrs[0];
+    const gx = (c) => x(lrs[0] * ratio ** (c / (lrs.length - 1)));
+    const gy = (r) => y(betas[0] + (r * (betas[betas.length - 1] - betas[0])) / (betas.length - 1));
+    const thresholds = [...EFOLD.map((k) => Math.exp(-1 / k)), 1];
+    const colorOf = (k) => (k >= EFOLD.length ? '#f3c9b1' : ramp((k + 1) / EFOLD.length));
+    el('rect', { x: 0, y: 0, width: f.w, height: f.h, fill: ramp(0) }, f.plot);
+    gridBands(f.plot, stab.rho, thresholds, colorOf, gx, gy);
+    f.svg.dataset.lrMin = lrs[0];
+    f.svg.dataset.lrMax = lrs[lrs.length - 1];
+    axes(f, x, y, { xTitle: 'learning rate η (log scale)', yTitle: 'momentum β', grid: false });
+    // The critical rate per row: where ρ reaches 1.
+    const crit = stab.lr_critical.map((v, i) => [v, betas[i]]);
+    el('path', { class: 'crit-curve-halo', d: polyline(crit, x, y) }, f.plot);
+    el('path', { class: 'crit-curve', d: polyline(crit, x, y), 'data-lr-critical': stab.lr_critical.join(','),
+        'data-momentum': betas.join(',') }, f.plot);
+    const p = stab.polyak;
+    const s = 5, px = x(p.lr), py = y(p.momentum);
+    const d = `M${px - s},${py - s}L${px + s},${py + s}M${px - s},${py + s}L${px + s},${py - s}`;
+    el('path', { class: 'minimum-halo', d }, f.over);
+    el('path', { class: 'minimum polyak', d, 'data-lr': p.lr, 'data-momentum': p.momentum, 'data-rate': p.rate }, f.over);
+    el('text', { x: px - 8, y: py + 16, 'text-anchor': 'end', class: 'map-label' }, f.over, `Polyak ρ = ${fmt(p.rate, 3)}`);
+    // The key: steps per e-fold.
+    const kg = el('g', { class: 'legend', transform: `translate(${f.w + 8},0)` }, f.over);
+    const n = EFOLD.length + 1, hh = f.h / (n + 1);
+    for (let k = -1; k < n; k++) {
+        const yy = f.h - (k + 2) * hh;
+        el('rect', { x: 0, y: yy, width: 10, height: hh, fill: k < 0 ? ramp(0) : colorOf(k), stroke: '#888', 'stroke-width': 0.3 }, kg);
+        if (k >= 0) el('text', { x: 13, y: yy + hh + 3 }, kg, k < EFOLD.length ? String(EFOLD[k]) : '∞');
+    }
+    el('text', { x: 13, y: f.h - (n + 1) * hh + 10, style: 'font-size:9px' }, kg, 'diverges');
+    el('text', { x: 0, y: f.h + 15, style: 'font-size:9px' }, kg, 'steps');
+    const point = el('g', { class: 'map-point', tabindex: 0, role: 'slider', 'aria-label': 'Your learning rate and momentum',
+        'aria-describedby': 'point-explain' }, f.over);
+    el('circle', { r: 11, class: 'map-point-hit' }, point);
+    el('circle', { r: 6.5, class: 'map-point-dot' }, point);
+    map = { f, x, y, point, stab };
+    wireMapPoint();
+    placePoint(state);
+}
+
+// Put the reader's point where the state says; a point outside the map sits on its edge, hollow.
+function placePoint(s)
+{
+    if (!map) return;
+    const { f, x, y, point } = map;
+    const px = x(s.map_lr), py = y(s.map_beta);
+    const inside = px >= 0 && px <= f.w && py >= 0 && py <= f.h;
+    point.setAttribute('transform', `translate(${Math.max(0, Math.min(f.w, px)).toFixed(1)},${Math.max(0, Math.min(f.h, py)).toFixed(1)})`);
+    point.classList.toggle('outside', !inside);
+    point.dataset.lr = s.map_lr;
+    point.dataset.momentum = s.map_beta;
+    point.setAttribute('aria-valuetext', `η = ${s.map_lr}, β = ${s.map_beta}`);
+    point.setAttribute('aria-valuenow', s.map_lr);
+    point.setAttribute('aria-valuemin', map.stab.lr[0]);
+    point.setAttribute('aria-valuemax', map.stab.lr[map.stab.lr.length - 1]);
+}
+
+// The point's run on the race's close-up when it stays inside it, on the whole surface otherwise.
+function drawPointRun(whole, close, res, state)
+{
+    const run = res.runs[0], st = res.analysis.stability, min = res.analysis.optimum.loss;
+    const surface = holds(close, run) ? close : whole;
+    const { f, x, y } = contourPlot(plotBox('point-path'), surface,
+        `Momentum path with learning rate ${run.lr} and β ${run.hyperparameters.momentum}`, { key: surface === whole });
+    f.svg.dataset.closeUp = surface === close;
+    drawPath(f, x, y, run, '#d55e00');
+    drawLoss(plotBox('point-loss'), [run], ['#d55e00'], `Loss per epoch of momentum with learning rate ${run.lr}: ${run.status}`,
+        { minimum: min, val: false, items: [{ color: '#d55e00', label: 'training loss' }] });
+    const badge = $('#point-status');
+    badge.textContent = statusText(run);
+    badge.className = `badge ${run.status}`;
+    badge.dataset.status = run.status;
+    badge.dataset.lr = run.lr;
+    badge.dataset.momentum = run.hyperparameters.momentum;
+    bind('map_lr', String(run.lr));
+    bind('map_beta', String(run.hyperparameters.momentum));
+    const rho = run.rate && run.rate.predicted;
+    const crit = st.momentum === run.hyperparameters.momentum ? st.lr_critical.momentum : null;
+    let text = `η = ${run.lr}, β = ${run.hyperparameters.momentum}`;
+    if (crit !== null) text += `: the critical rate at this β is ${fmt(crit, 4)}, so η is ${run.lr < crit ? 'below' : 'above'} it`;
+    text += '. ';
+    if (rho !== null && rho !== undefined) {
+        text += `Each step multiplies the distance to the minimum by ρ = ${fmt(rho, 4)} in the long run`;
+        text += rho < 1 ? ` (${fmt(-1 / Math.log(rho), 3)} steps per e-fold; Polyak’s ${fmt(st.polyak.rate, 3)} takes ${fmt(-1 / Math.log(st.polyak.rate), 3)})` : '';
+        if (run.rate.measured !== null) text += `; the run measured ${fmt(run.rate.measured, 4)}`;
+        text += '. ';
+    }
+    if (run.status === 'diverged') text += `The run diverged at epoch ${run.diverged_at}.`;
+    else text += `After ${run.epochs_run} epochs the loss is ${fmt(run.final.train_loss, 4)} (the minimum is ${fmt(min, 4)}).`;
+    $('#point-explain').textContent = text;
+}
+
+function drawFinder(fd, state)
+{
+    const box = plotBox('finder');
+    if (fd === MISSING) {
+        box.replaceChildren();
+        box.classList.add('missing');
+        box.dataset.missing = 'lr-finder';
+        box.textContent = 'The range test needs gdlab’s /lr-finder, which this server does not offer yet: '
+            + 'the rest of the section works without it.';
+        $('#finder-explain').textContent = '';
+        return;
+    }
+    box.classList.remove('missing');
+    delete box.dataset.missing;
+    const f = frame(box, SIZES.wide, `Learning-rate range test on ${featureLabel(state)}: loss against learning rate`);
+    const n = fd.lr.length;
+    const marks = [fd.lr_critical, fd.lr_optimal].filter((v) => v !== null && Number.isFinite(v));
+    const xs = [...fd.lr, ...marks];
+    const x = log10([Math.min(...xs) / 1.5, Math.max(...xs) * 1.5], [0, f.w]);
+    const ys = [...fd.loss, ...fd.raw_loss].filter((v) => v !== null && Number.isFinite(v) && v > 0);
+    const best = Math.min(...ys);
+    const top = Math.min(Math.max(...ys), fd.loss[0] * 100);
+    const y = log10([10 ** Math.floor(Math.log10(best)), 10 ** Math.ceil(Math.log10(top))], [f.h, 0]);
+    axes(f, x, y, { xTitle: 'learning rate η (log scale)', yTitle: 'loss (log scale)' });
+    const clampY = (v) => (v === null || !Number.isFinite(v) ? null : Math.min(Math.max(v, y.domain[0]), y.domain[1] * 10));
+    const raw = el('g', { class: 'finder-raw' }, f.plot);
+    fd.lr.forEach((lr, i) => {
+        const v = clampY(fd.raw_loss[i]);
+        if (v !== null) el('circle', { cx: x(lr).toFixed(1), cy: y(v).toFixed(1), r: 1.8 }, raw);
+    });
+    el('path', { class: 'finder-loss', d: polyline(fd.lr.map((lr, i) => [lr, clampY(fd.loss[i])]), x, y),
+        'data-points': n, 'data-stopped-at': fd.stopped_at }, f.plot);
+    const vline = (v, cls, label, k) => {
+        el('line', { class: cls, x1: x(v), x2: x(v), y1: 0, y2: f.h, 'data-lr': v }, f.plot);
+        el('text', { x: x(v) + 4, y: 12 + 13 * k, class: 'map-label' }, f.over, label);
+    };
+    if (fd.lr_critical !== null) vline(fd.lr_critical, 'crit-line finder-critical', `critical 2/λmax = ${fmt(fd.lr_critical, 3)}`, 0);
+    if (fd.lr_optimal !== null) vline(fd.lr_optimal, 'opt-line finder-optimal', `optimal = ${fmt(fd.lr_optimal, 3)}`, 1);
+    const dot = (pt, cls, label) => {
+        if (!pt || pt.lr === null || pt.index === null) return;
+        const v = fd.loss[pt.index];
+        el('circle', { class: cls, cx: x(pt.lr), cy: y(clampY(v)), r: 5.5, 'data-lr': pt.lr, 'data-index': pt.index }, f.over);
+        el('text', { x: x(pt.lr) - 8, y: y(clampY(v)) + 4, 'text-anchor': 'end', class: 'map-label' }, f.over, label);
+    };
+    dot(fd.min_loss, 'finder-min', `lowest loss at ${fmt(fd.min_loss.lr, 3)}`);
+    dot(fd.suggestion, 'finder-suggestion', `suggested ${fd.suggestion.lr === null ? '—' : fmt(fd.suggestion.lr, 3)}`);
+    let text;
+    if (fd.suggestion.lr === null) {
+        text = `The test made ${n} steps, too few for a suggestion (it skips the first 10 and the last 5). `;
+    } else {
+        text = `The test suggests η = ${fmt(fd.suggestion.lr, 3)}, where the smoothed loss fell fastest: ` +
+            `${fmt(fd.suggestion.lr / fd.lr_critical, 2)} × the exact critical rate ${fmt(fd.lr_critical, 4)} and ` +
+            `${fmt(fd.suggestion.lr / fd.lr_optimal, 2)} × the optimal ${fmt(fd.lr_optimal, 4)}. `;
+    }
+    text += `Its loss was lowest at η = ${fmt(fd.min_loss.lr, 3)}`;
+    text += fd.stopped_at === null ? '.' : `; it stopped after step ${fd.stopped_at}, when the loss had blown up.`;
+    $('#finder-explain').textContent = text;
+}
+
+function drawMiniBatch(surface, full, mini, state)
+{
+    const fr = full.runs[0], mr = mini.runs[0];
+    const perEpoch = mr.steps_run / mr.epochs_run;
+    // The loss chart counts epochs: the mini-batch run's steps are fractions of one.
+    const mEpoch = { ...mr, batch: mini.params.batch_size,
+        history: { ...mr.history, epoch: mr.history.step.map((k) => k / perEpoch) } };
+    const { f, x, y } = contourPlot(plotBox('mb-path'), surface, `Full batch and mini-batches of ${state.batch}, learning rate ${state.lr}`);
+    drawPath(f, x, y, fr, '#0072b2');
+    drawPath(f, x, y, mEpoch, '#d55e00');
+    const items = [{ color: '#0072b2', label: 'full batch' }, { color: '#d55e00', label: `mini-batches of ${state.batch}` }];
+    drawLoss(plotBox('mb-loss'), [fr, mEpoch], ['#0072b2', '#d55e00'], `Loss per epoch, full batch and mini-batches of ${state.batch}`,
+        { minimum: full.analysis.optimum.loss, val: false, items });
+    bind('batch', String(state.batch));
+    const text = `In ${mr.epochs_run} epochs the full-batch run made ${fr.steps_run ?? fr.epochs_run} steps and ended ` +
+        `${fmt(fr.final.train_loss - full.analysis.optimum.loss, 3)} above the minimum; with mini-batches of ${state.batch} it made ` +
+        `${mr.steps_run} steps and ended ${fmt(mr.final.train_loss - full.analysis.optimum.loss, 3)} above it, ` +
+        'jittering around the minimum instead of settling on it: each batch pulls towards its own least-squares line.';
+    $('#mb-explain').textContent = text;
+}
+
 // --- orchestration ---------------------------------------------------------------------------------
 
-let generation = 0;
 let firstReady = null;
 
 function fail(names, err)
@@ -446,57 +737,33 @@ function fail(names, err)
             box.textContent = `Could not draw: ${err.message}`;
         }
     }
-    throw err;
 }
 
-// Draw every section for a state: each section as soon as its answers are in.
-async function update(state, { only = null } = {})
+// Two groups draw independently: sections 1–7 ("main") and section 8, which loads once it comes near
+// the screen. <html data-state> is "loading" while either has a figure in flight, then "ready" or
+// "error"; <section id="s8" data-state> tells section 8's own.
+const groups = { main: { started: false, pending: 0, errors: new Map() }, ch8: { started: false, pending: 0, errors: new Map() } };
+const live = {}; // per figure key: the generation whose answers may still draw
+
+function paintState()
 {
-    const gen = ++generation;
-    document.documentElement.dataset.state = 'loading';
+    const g8 = groups.ch8;
+    if (g8.started) $('#s8').dataset.state = g8.pending ? 'loading' : g8.errors.size ? 'error' : 'ready';
     const status = $('#status');
-    status.classList.remove('error');
-    status.textContent = 'Computing…';
-    const r = requests(state);
-    const live = () => gen === generation;
-    const when = (deps, draw, names) => Promise.all(deps.map((d) => d())).then((vals) => {
-        if (live()) draw(...vals);
-    }).catch((err) => {
-        if (live()) fail(names, err);
-    });
-    bind('eta', String(state.lr));
-    bind('epochs', String(state.epochs));
-    bind('m', String(state.multiplier));
-    bind('scaler', state.scaler);
-    const all = only === 'lr'
-        ? [
-            when([r.step], (s) => placeMarks(s.analysis), []),
-            when([r.surface, r.cross, r.step], (s, c, st) => drawStep(s, c, st, state), ['step']),
-            when([r.surface, r.eta], (s, e) => drawEta(s, e, state), ['eta-path', 'eta-loss']),
-        ]
-        : [
-            when([r.dataset], drawData, ['scatter-train', 'scatter-val']),
-            when([r.dataset, r.step], drawStart, ['start']),
-            when([r.step], (s) => placeMarks(s.analysis), []),
-            when([r.surface, r.step], drawSurface, ['surface']),
-            when([r.surface, r.cross], drawGradients, ['cuts', 'cs-w', 'cs-b', 'cs-w-zoom', 'cs-b-zoom']),
-            when([r.surface, r.cross, r.step], (s, c, st) => drawStep(s, c, st, state), ['step']),
-            when([r.surface, r.eta], (s, e) => drawEta(s, e, state), ['eta-path', 'eta-loss']),
-            when([r.surface, r.lrs], (s, l) => drawPanels(s, l, state), []),
-            when([r.surface, r.cross, r.badSurface, r.badCross, r.step, r.scale],
-                (...v) => drawBad(...v, state), ['bad-before', 'bad-after', 'bad-cs-before', 'bad-cs-after', 'bad-lr']),
-            when([r.surface, r.badSurface, r.scaledSurface, r.step, r.scale],
-                (...v) => drawScaled(...v, state), ['std-orig', 'std-bad', 'std-scaled']),
-        ];
-    const results = await Promise.allSettled(all);
-    if (!live()) return;
-    const errors = results.filter((x) => x.status === 'rejected').map((x) => x.reason.message);
+    if (Object.values(groups).some((g) => g.pending)) {
+        document.documentElement.dataset.state = 'loading';
+        status.classList.remove('error');
+        status.textContent = 'Computing…';
+        return;
+    }
+    const errors = Object.values(groups).flatMap((g) => [...g.errors.values()]);
     if (errors.length) {
         status.classList.add('error');
         status.textContent = `The server said: ${[...new Set(errors)].join('; ')}`;
         document.documentElement.dataset.state = 'error';
         return;
     }
+    status.classList.remove('error');
     status.textContent = 'Up to date.';
     document.documentElement.dataset.state = 'ready';
     if (firstReady === null) {
@@ -508,6 +775,97 @@ async function update(state, { only = null } = {})
             window.gdlab.scriptReadyMs = firstReady;
         }, 0));
     }
+}
+
+// Run a group's drawing tasks [key, deps, draw, names]: each figure draws as soon as its answers are
+// in, unless a newer task for the same figure has started since (its answers are then dropped).
+function run(group, tasks)
+{
+    const g = groups[group];
+    g.started = true;
+    for (const [key, deps, draw, names] of tasks) {
+        const gen = (live[key] || 0) + 1;
+        live[key] = gen;
+        g.pending++;
+        g.errors.delete(key);
+        Promise.all(deps.map((d) => d())).then((vals) => {
+            if (live[key] === gen) draw(...vals);
+        }).catch((err) => {
+            if (live[key] !== gen) return;
+            fail(names, err);
+            g.errors.set(key, err.message);
+        }).finally(() => {
+            g.pending--;
+            paintState();
+        });
+    }
+    paintState();
+}
+
+// Draw sections 1–7 for a state (only: 'lr' redraws what the learning rate changes).
+function update(state, { only = null } = {})
+{
+    const r = requests(state);
+    bind('eta', String(state.lr));
+    bind('epochs', String(state.epochs));
+    bind('m', String(state.multiplier));
+    bind('scaler', state.scaler);
+    const lrTasks = [
+        ['marks', [r.step], (s) => placeMarks(s.analysis), []],
+        ['step', [r.surface, r.cross, r.step], (s, c, st) => drawStep(s, c, st, state), ['step']],
+        ['eta', [r.surface, r.eta], (s, e) => drawEta(s, e, state), ['eta-path', 'eta-loss']],
+    ];
+    run('main', only === 'lr' ? lrTasks : [
+        ['data', [r.dataset], drawData, ['scatter-train', 'scatter-val']],
+        ['start', [r.dataset, r.step], drawStart, ['start']],
+        ['surface', [r.surface, r.step], drawSurface, ['surface']],
+        ['gradients', [r.surface, r.cross], drawGradients, ['cuts', 'cs-w', 'cs-b', 'cs-w-zoom', 'cs-b-zoom']],
+        ...lrTasks,
+        ['panels', [r.surface, r.lrs], (s, l) => drawPanels(s, l, state), []],
+        ['bad', [r.surface, r.cross, r.badSurface, r.badCross, r.step, r.scale],
+            (...v) => drawBad(...v, state), ['bad-before', 'bad-after', 'bad-cs-before', 'bad-cs-after', 'bad-lr']],
+        ['scaled', [r.surface, r.badSurface, r.scaledSurface, r.step, r.scale],
+            (...v) => drawScaled(...v, state), ['std-orig', 'std-bad', 'std-scaled']],
+    ]);
+}
+
+// Section 8's figures and the settings each depends on.
+const PARTS8 = {
+    race: ['seed', 'n', 'noise', 'multiplier', 'scaler', 'feature'],
+    map: ['seed', 'n', 'noise', 'multiplier', 'scaler', 'feature'],
+    point: ['seed', 'n', 'noise', 'multiplier', 'scaler', 'feature', 'map_lr', 'map_beta'],
+    finder: ['seed', 'n', 'noise', 'multiplier', 'scaler', 'feature'],
+    minibatch: ['seed', 'n', 'noise', 'lr', 'batch'],
+};
+const MAIN_FIELDS = ['seed', 'n', 'noise', 'lr', 'lrs', 'epochs', 'multiplier', 'scaler'];
+let wanted8 = false;
+
+function update8(state, parts = Object.keys(PARTS8))
+{
+    const r = requests8(state);
+    const scaler = state.scaler === 'none' ? 'standard' : state.scaler;
+    bind('scaler8', scaler);
+    bind('race_epochs', String(RACE.epochs));
+    bind('mb_epochs', String(MINIBATCH_EPOCHS));
+    bind('m', String(state.multiplier));
+    bind('eta', String(state.lr));
+    // Paths are drawn on a close-up of the surface around them: a /surface of its own, so that the
+    // contours are as fine there as on the whole grid.
+    const closeUp = (whole, runs, zoom) => () => Promise.all([whole(), ...runs.map((g) => g())]).then(([s, ...answers]) => {
+        const view = pathView(answers.flatMap((a) => a.runs), s);
+        return view ? zoom(view) : s;
+    });
+    const raceSurface = closeUp(r.surface, [r.race], r.zoom);
+    const mbSurface = closeUp(r.surfaceGenerated, [r.fullBatch, r.miniBatch], r.zoomGenerated);
+    const tasks = {
+        race: ['race', [raceSurface, r.race], (s, x) => drawRace(s, x, state), ['race-path', 'race-loss']],
+        map: ['map', [r.stability], (x) => drawMap(x, state), ['map']],
+        point: ['point', [r.surface, raceSurface, r.point], (s, c, x) => drawPointRun(s, c, x, state), ['point-path', 'point-loss']],
+        finder: ['finder', [r.finder], (x) => drawFinder(x, state), ['finder']],
+        minibatch: ['minibatch', [mbSurface, r.fullBatch, r.miniBatch],
+            (s, fb, mb) => drawMiniBatch(s, fb, mb, state), ['mb-path', 'mb-loss']],
+    };
+    run('ch8', parts.map((p) => tasks[p]));
 }
 
 // --- controls ------------------------------------------------------------------------------------
@@ -534,7 +892,13 @@ function showState(s)
     form.elements.scaler.value = s.scaler;
     slider.value = String(s.lr);
     lrNum.value = String(s.lr);
-    for (const input of form.querySelectorAll('input')) input.removeAttribute('aria-invalid');
+    for (const radio of document.querySelectorAll('input[name="feature"]')) radio.checked = radio.value === s.feature;
+    $('#map-lr').value = String(s.map_lr);
+    $('#map-beta').value = String(s.map_beta);
+    const batch = $('#batch');
+    if (![...batch.options].some((o) => o.value === String(s.batch))) batch.add(new Option(String(s.batch), String(s.batch)));
+    batch.value = String(s.batch);
+    for (const input of document.querySelectorAll('input')) input.removeAttribute('aria-invalid');
 }
 
 // Read one control; an invalid value is flagged on the control and named in the status line.
@@ -560,7 +924,14 @@ function commit(next, opts)
     state = next;
     writeHash(state);
     window.gdlab.state = state;
-    update(state, { only: changed.every((k) => k === 'lr') ? 'lr' : null, ...opts });
+    if (changed.some((k) => MAIN_FIELDS.includes(k))) {
+        update(state, { only: changed.every((k) => k === 'lr') ? 'lr' : null, ...opts });
+    }
+    if (wanted8) {
+        placePoint(state);
+        const parts = Object.keys(PARTS8).filter((p) => changed.some((k) => PARTS8[p].includes(k)));
+        if (parts.length) update8(state, parts);
+    }
 }
 
 function onControl(event)
@@ -606,13 +977,111 @@ lrNum.addEventListener('change', () => setLr(Number(lrNum.value), lrNum));
 slider.setAttribute('aria-valuetext', `η = ${state.lr}`);
 slider.addEventListener('input', () => slider.setAttribute('aria-valuetext', `η = ${slider.value}`));
 
+// --- section 8's controls ---
+
+// The feature for the race, the map and the range test.
+for (const radio of document.querySelectorAll('input[name="feature"]')) {
+    radio.addEventListener('change', () => {
+        if (radio.checked) commit({ ...state, feature: radio.value });
+    });
+}
+$('#batch').addEventListener('change', (event) => {
+    const v = readControl('batch', event.target);
+    if (v !== undefined) commit({ ...state, batch: v });
+});
+
+// The reader's (η, β): two number boxes, and the point on the map that follows them.
+let pointing = null;
+function setPoint(lr, beta, from = null)
+{
+    const ok = FIELDS.map_lr.check(lr) && FIELDS.map_beta.check(beta);
+    if (!ok) return;
+    if (from !== $('#map-lr')) $('#map-lr').value = String(lr);
+    if (from !== $('#map-beta')) $('#map-beta').value = String(beta);
+    placePoint({ ...state, map_lr: lr, map_beta: beta });
+    clearTimeout(pointing);
+    pointing = setTimeout(() => commit({ ...state, map_lr: lr, map_beta: beta }), 60);
+}
+for (const [id, name] of [['#map-lr', 'map_lr'], ['#map-beta', 'map_beta']]) {
+    $(id).addEventListener('change', (event) => {
+        const v = readControl(name, event.target);
+        if (v === undefined) return;
+        setPoint(name === 'map_lr' ? v : state.map_lr, name === 'map_beta' ? v : state.map_beta, event.target);
+    });
+}
+
+const round2 = (v) => Number(v.toPrecision(2));
+const clampBeta = (b) => Math.max(0, Math.min(MAP_BETA_MAX, Math.round(b * 100) / 100));
+
+// Arrow keys move the point: left and right along a ladder of round rates, up and down by 0.01 in β
+// (Page Up and Page Down by 0.1). Dragging moves it to round numbers too.
+function wireMapPoint()
+{
+    const { point, f, x, y } = map;
+    point.addEventListener('keydown', (event) => {
+        let lr = state.map_lr, beta = state.map_beta;
+        const { lr: pendingLr, beta: pendingBeta } = point.dataset;
+        if (pendingLr !== undefined) lr = Number(pendingLr);
+        if (pendingBeta !== undefined) beta = Number(pendingBeta);
+        const moves = {
+            ArrowRight: () => { lr = ladder(lr, 1); },
+            ArrowLeft: () => { lr = ladder(lr, -1); },
+            ArrowUp: () => { beta = clampBeta(beta + 0.01); },
+            ArrowDown: () => { beta = clampBeta(beta - 0.01); },
+            PageUp: () => { beta = clampBeta(beta + 0.1); },
+            PageDown: () => { beta = clampBeta(beta - 0.1); },
+        };
+        if (!moves[event.key]) return;
+        event.preventDefault();
+        moves[event.key]();
+        const [lo, hi] = x.domain;
+        if (lr < lo || lr > hi) lr = lr < lo ? ladder(lo, 1) : ladder(hi, -1);
+        setPoint(lr, beta);
+    });
+    const at = (event) => {
+        const m = f.g.getScreenCTM().inverse();
+        const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(m);
+        const px = Math.max(0, Math.min(f.w, p.x)), py = Math.max(0, Math.min(f.h, p.y));
+        return [round2(x.invert(px)), clampBeta(y.invert(py))];
+    };
+    f.svg.addEventListener('pointerdown', (event) => {
+        if (event.button !== 0) return;
+        f.svg.setPointerCapture(event.pointerId);
+        point.focus({ preventScroll: true });
+        setPoint(...at(event));
+        event.preventDefault();
+    });
+    f.svg.addEventListener('pointermove', (event) => {
+        if (f.svg.hasPointerCapture(event.pointerId)) setPoint(...at(event));
+    });
+}
+
+// Section 8 loads when the reader comes within a screen or so of it.
+function want8()
+{
+    if (wanted8) return;
+    wanted8 = true;
+    update8(state);
+}
+if ('IntersectionObserver' in window) {
+    const seen = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) {
+            seen.disconnect();
+            want8();
+        }
+    }, { rootMargin: '800px 0px' });
+    seen.observe($('#s8'));
+} else {
+    window.addEventListener('load', want8, { once: true });
+}
+
 window.addEventListener('hashchange', () => {
     const next = stateFromHash();
     showState(next);
     commit(next);
 });
 
-window.gdlab = { state, readyMs: null, defaults: DEFAULTS };
+window.gdlab = { state, readyMs: null, defaults: DEFAULTS, load8: want8 };
 showState(state);
 if (haveD3()) {
     update(state);

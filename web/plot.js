@@ -71,6 +71,7 @@ export function log10(domain, range)
         for (let e = Math.ceil(l0); e <= Math.floor(l1); e += step) out.push(10 ** e);
         return out;
     };
+    s.invert = (p) => 10 ** inner.invert(p);
     s.log = true;
     return s;
 }
@@ -349,4 +350,38 @@ export function contourPlot(container, surface, label, { minimum = true, key = t
 export function marker(f, x, y, b, w, cls = 'start', r = 5)
 {
     return el('circle', { class: cls, cx: clampPx(x(b)), cy: clampPx(y(w)), r, 'data-b': b, 'data-w': w }, f.over);
+}
+
+// --- maps over a grid that is not (b, w) ------------------------------------------------------------
+
+// Filled bands of a 2-D grid (rows[i][j], i along y, j along x) at the given thresholds, drawn into
+// `parent`: band k covers the cells whose value is at least thresholds[k]. gx and gy map a fractional
+// column and row index to pixels, so the grid may be evenly spaced on a log axis.
+export function gridBands(parent, rows, thresholds, colorOf, gx, gy)
+{
+    const ny = rows.length, nx = rows[0].length;
+    const values = new Float64Array(nx * ny);
+    for (let i = 0; i < ny; i++) {
+        for (let j = 0; j < nx; j++) {
+            const v = rows[i][j];
+            values[i * nx + j] = v === null || !Number.isFinite(v) ? Infinity : v;
+        }
+    }
+    const polys = d3.contours().size([nx, ny]).thresholds(thresholds)(values);
+    const g = el('g', { class: 'bands' }, parent);
+    polys.forEach((geom, k) => {
+        if (!geom.coordinates.length) return;
+        let d = '';
+        for (const polygon of geom.coordinates) {
+            for (const ring of polygon) {
+                ring.forEach(([cx, cy], m) => {
+                    d += `${m ? 'L' : 'M'}${gx(cx - 0.5).toFixed(1)},${gy(cy - 0.5).toFixed(1)}`;
+                });
+                d += 'Z';
+            }
+        }
+        el('path', { class: 'band', d, fill: colorOf(k), stroke: 'rgb(40 40 40 / 30%)', 'stroke-width': 0.5,
+            'data-level': geom.value }, g);
+    });
+    return g;
 }

@@ -4,6 +4,7 @@
 
 #include "gdlab/analysis.h"
 #include "gdlab/dataset.h"
+#include "gdlab/lrfinder.h"
 #include "gdlab/moments.h"
 #include "gdlab/optim.h"
 #include "gdlab/problem.h"

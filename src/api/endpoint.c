@@ -43,6 +43,13 @@ static double stability_cost(const struct api_params *p)
     return data_cost(p) + COST_PER_GRID_VALUE * (double)p->lr_steps * (double)p->momentum_steps;
 }
 
+static double lr_finder_cost(const struct api_params *p)
+{
+    double step =
+        p->batch_size ? COST_PER_BATCH_SAMPLE * (double)p->batch_size : COST_PER_OPTIM_EPOCH;
+    return data_cost(p) + (double)p->num_iter * (step + COST_PER_HISTORY_POINT);
+}
+
 static double train_cost(const struct api_params *p)
 {
     double n_train = (double)p->data.n * p->data.train_fraction;
@@ -68,6 +75,8 @@ const struct api_endpoint api_endpoints[] = {
     {"/stability", EP_STABILITY, GD_SCALER_NONE, api_stability, stability_cost,
      "how big is too big: the spectral radius over learning rate x momentum, the critical rates "
      "and Polyak's optimum"},
+    {"/lr-finder", EP_LR_FINDER, GD_SCALER_NONE, api_lr_finder, lr_finder_cost,
+     "the learning-rate range test (torch_lr_finder's range_test) beside the exact critical rate"},
 };
 const size_t api_endpoint_count = sizeof(api_endpoints) / sizeof(api_endpoints[0]);
 

@@ -226,8 +226,7 @@ enum api_limit {
         .check = check_stability)                                                                  \
     ROW(START_LR, "start_lr", NUM, EP_LR_FINDER, start_lr, .def = 1e-4, .range = R_POSITIVE)       \
     ROW(END_LR, "end_lr", NUM, EP_LR_FINDER, end_lr, .def = 10, .range = R_POSITIVE)               \
-    ROW(NUM_ITER, "num_iter", SIZE, EP_LR_FINDER, num_iter, .def = 100, .min = 2,                  \
-        .limit = API_LIMIT_EPOCHS)                                                                 \
+    ROW(NUM_ITER, "num_iter", SIZE, EP_LR_FINDER, num_iter, .def = 100, .min = 2, .max = 100000)   \
     ROW(STEP_MODE, "step_mode", WORD, EP_LR_FINDER, step_mode, .words = step_mode_words)           \
     ROW(SMOOTH_F, "smooth_f", NUM, EP_LR_FINDER, smooth_f, .def = 0.05, .range = R_UNIT)           \
     ROW(DIVERGE_TH, "diverge_th", NUM, EP_LR_FINDER, diverge_th, .def = 5, .min = 1,               \

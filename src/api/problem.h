@@ -17,8 +17,9 @@
       "does.")                                                                                     \
     X(INVALID_PARAMETER, 400, "invalid-parameter", "Malformed parameter value",                    \
       "A value is not of its parameter's type (a string where a number belongs, a number that is " \
-      "not decimal, a word outside its choices), a parameter is given twice, or inline data is "   \
-      "incomplete.")                                                                               \
+      "not decimal, a word outside its choices), a parameter is given twice, inline data is "      \
+      "incomplete, or a parameter is given that the request's optimizer, batches or schedule "     \
+      "would not use.")                                                                            \
     X(OUT_OF_RANGE, 400, "out-of-range", "Parameter value out of range",                           \
       "A value is well formed but outside its range; the detail names the limit and, for the "     \
       "server's limits, the flag that sets it.")                                                   \

@@ -30,6 +30,11 @@ PARAMS = {
     "/train": DATA_PARAMS + ["lr", "epochs", "b0", "w0", "optimizer", "history", "tol"],
     "/scale": DATA_PARAMS,
 }
+# /train's parameters beyond plain gradient descent: a request that gives none of them (and no
+# optimizer but gd) is answered as before them, and echoes only PARAMS["/train"].
+TRAIN_OPTIM_PARAMS = ["momentum", "beta1", "beta2", "alpha", "eps", "weight_decay", "batch_size",
+                      "shuffle", "shuffle_seed", "schedule", "step_size", "gamma", "t_max",
+                      "eta_min", "history_unit"]
 
 
 class ContractTest(unittest.TestCase):
@@ -57,6 +62,23 @@ class ContractTest(unittest.TestCase):
                 # the echo reproduces the answer
                 again = self.server.post(path, echoed)
                 self.assertEqual(again.json, g.json)
+
+    def test_report_echo_reproduces_the_answer(self):
+        """A request beyond plain gd echoes the parameters its optimizers, batches and schedule
+        read, with the defaults that depend on others resolved (shuffle_seed, gamma, t_max), and
+        POSTing that echo back gives the same answer."""
+        params = {"seed": 7, "n": 30, "optimizer": ["nesterov", "adam"], "lr": [0.05, 0.5],
+                  "epochs": 20, "history": 5, "batch_size": 4, "schedule": "cosine"}
+        g = self.server.get("/train", params)
+        self.assertEqual(g.status, 200, g.body[:300])
+        echoed = g.json["params"]
+        self.assertEqual(sorted(echoed), sorted(
+            PARAMS["/train"] + ["momentum", "beta1", "beta2", "batch_size", "shuffle",
+                                "shuffle_seed", "schedule", "t_max", "eta_min"]))
+        self.assertEqual((echoed["shuffle"], echoed["shuffle_seed"], echoed["t_max"]),
+                         (True, 7, 20))
+        again = self.server.post("/train", echoed)
+        self.assertEqual(again.json, g.json)
 
     def test_defaults_are_echoed(self):
         r = self.server.get("/train")
@@ -147,7 +169,8 @@ class ContractTest(unittest.TestCase):
             self.assertIn(p, paths)
         train = next(e for e in idx.json["endpoints"] if e["path"] == "/train")
         # format (json or csv) picks the representation and is not echoed in params
-        self.assertEqual(sorted(train["params"]), sorted(PARAMS["/train"] + ["x", "y", "format"]))
+        self.assertEqual(sorted(train["params"]),
+                         sorted(PARAMS["/train"] + TRAIN_OPTIM_PARAMS + ["x", "y", "format"]))
         self.assertEqual(train["methods"], ["GET", "POST"])
 
     def test_head_and_options(self):

@@ -43,6 +43,8 @@ REQUESTS = [
     "/scale?scaler=minmax&x_multiplier=50",
     "/stability?lr_steps=9",
     "/stability?optimizer=nesterov&lr_steps=6&momentum_steps=4",
+    "/lr-finder?num_iter=20",
+    "/lr-finder?optimizer=adam&num_iter=15&step_mode=linear",
 ]
 
 
@@ -211,7 +213,8 @@ class Npz(unittest.TestCase):
         for path, params in [("/surface", {"b_steps": 9, "w_steps": 8}),
                              ("/train", {"lr": 0.2, "history": 5}),
                              ("/dataset", {}), ("/cross-section", {}), ("/scale", {}),
-                             ("/stability", {"lr_steps": 5})]:
+                             ("/stability", {"lr_steps": 5}),
+                             ("/lr-finder", {"num_iter": 10})]:
             with self.subTest(path=path):
                 query = "&".join(f"{k}={v}" for k, v in params.items())
                 target = path + ("?" + query if query else "")

@@ -1,7 +1,9 @@
 """Property-based API test: parameter sets generated from the OpenAPI document's schemas.
 
 - valid sets (every value inside its documented type and range, cross-parameter rules kept, sizes
-  kept small) answer 200, validate against the response schema, and echo every parameter sent;
+  kept small) answer 200, validate against the response schema, and echo every parameter sent; a
+  /train answer also has one run per (optimizer, lr) pair in request order, and, beyond plain gd,
+  each run's hyperparameters, history and rates as the document describes them;
 - invalid sets (one parameter pushed outside its documented type, range or enum, an unknown name, a
   repeated name) answer 400 application/problem+json that names that parameter;
 - wild sets (any double, sizes still small) answer 200 or a 400 naming a parameter;
@@ -10,6 +12,7 @@
 $GDLAB_PROPERTY_EXAMPLES sets the examples per test (default 150: 25 tests, thousands of requests
 per run); CTest's timeout bounds the run.
 """
+import itertools
 import math
 import os
 import string
@@ -42,6 +45,29 @@ CAPS = {"n": 300, "b_steps": 40, "w_steps": 40, "epochs": 3000, "history": 200}
 # representable (y = b + w*x must not overflow); the wild tests go beyond.
 MAG = 1e3
 GRID = ("b_min", "b_max", "w_min", "w_max")
+
+# /train's cross-parameter rules (the document's descriptions; src/api/param.c's check_used): the
+# optimizers that read each hyperparameter, the schedules that read each schedule parameter.
+HYPER_USERS = {"momentum": ("momentum", "nesterov"), "beta1": ("adam", "adamw"),
+               "beta2": ("adam", "adamw"), "alpha": ("rmsprop",),
+               "eps": ("adagrad", "rmsprop", "adam", "adamw")}
+SCHEDULE_USERS = {"step_size": ("step",), "gamma": ("step", "exponential"), "t_max": ("cosine",),
+                  "eta_min": ("cosine",)}
+BATCH_USERS = ("shuffle", "shuffle_seed")
+# What each optimizer's report lists under hyperparameters.
+READS = {"gd": {"weight_decay"}, "momentum": {"momentum", "weight_decay"},
+         "nesterov": {"momentum", "weight_decay"}, "adagrad": {"eps", "weight_decay"},
+         "rmsprop": {"alpha", "eps", "weight_decay"},
+         "adam": {"beta1", "beta2", "eps", "weight_decay"},
+         "adamw": {"beta1", "beta2", "eps", "weight_decay"}}
+HYPER_DEFAULTS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999, "alpha": 0.99}
+# Any of these (or an optimizer besides gd) turns a /train answer into the report.
+OPTIM_PARAMS = ("momentum", "beta1", "beta2", "alpha", "eps", "weight_decay", "batch_size",
+                "shuffle", "shuffle_seed", "schedule", "step_size", "gamma", "t_max", "eta_min",
+                "history_unit")
+MAX_RUNS = 16
+# Mini-batch work per request (epochs x runs x training points), kept like the full-batch runs'.
+MAX_BATCH_WORK = 300000
 
 server = None
 stats = {"requests": 0, "valid": 0, "invalid": 0, "wild": 0, "start": time.monotonic()}
@@ -194,11 +220,58 @@ def valid_set(draw, path, post, wild=False):
     f = p.get("train_fraction", 0.8)
     if not wild:
         assume(1 <= math.floor(n * f) <= n - 1)
+    if path == "/train":
+        # the rules hold in wild sets too, so that those reach the runs with wild numbers
+        keep_train_rules(draw, p, max(1, math.floor(n * f)))
     if path == "/train" and not wild:
-        lrs = p.get("lr", 0.1)
-        runs = len(lrs) if isinstance(lrs, list) else 1
+        runs = len(as_list(p.get("lr", 0.1))) * len(as_list(p.get("optimizer", "gd")))
         assume(p.get("epochs", 1000) * runs * (1 + n / 1000) <= 20000)
     return p
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def keep_train_rules(draw, p, n_train):
+    """Make a /train set keep the documented cross-parameter rules: a hyperparameter only with an
+    optimizer that reads it (one is added, or the hyperparameter dropped), nesterov with
+    momentum > 0, at most 16 runs, batch_size within the training split, shuffle and shuffle_seed
+    only with mini-batches, a schedule's parameters only with that schedule; and keep the work of
+    mini-batch runs small."""
+    opts = list(as_list(p.get("optimizer", "gd")))
+    for name, users in HYPER_USERS.items():
+        if name in p and not set(users) & set(opts) and draw(st.booleans()):
+            opts.append(draw(st.sampled_from(users)))
+    lrs = as_list(p.get("lr", 0.1))
+    opts = opts[:max(1, MAX_RUNS // len(lrs))]
+    for name, users in HYPER_USERS.items():
+        if name in p and not set(users) & set(opts):
+            del p[name]
+    if "nesterov" in opts and p.get("momentum", 0.9) == 0:
+        p["momentum"] = 0.5
+    if "optimizer" in p or opts != ["gd"]:
+        p["optimizer"] = opts[0] if len(opts) == 1 and not isinstance(p.get("optimizer"),
+                                                                        list) else opts
+    if p.get("batch_size", 0) > n_train:
+        p["batch_size"] = p["batch_size"] % (n_train + 1)
+    if any(k in p for k in BATCH_USERS) and p.get("batch_size", 0) == 0:
+        if draw(st.booleans()):
+            p["batch_size"] = draw(st.integers(1, n_train))
+        else:
+            for k in BATCH_USERS:
+                p.pop(k, None)
+    for name, users in SCHEDULE_USERS.items():
+        if name in p and p.get("schedule", "constant") not in users:
+            if "schedule" not in p and draw(st.booleans()):
+                p["schedule"] = users[0]
+            else:
+                del p[name]
+    if p.get("batch_size", 0) > 0:
+        runs = len(opts) * len(lrs)
+        most = max(1, MAX_BATCH_WORK // (runs * n_train))
+        if p.get("epochs", 1000) > most:
+            p["epochs"] = draw(st.integers(1, most))
 
 
 NON_NUMBERS = st.sampled_from(["abc", "", "1,2", "0x", "1e", "--1", " 1", "1 ", "true", "null"])
@@ -206,10 +279,21 @@ NON_FINITE = st.sampled_from(["inf", "-inf", "nan", "1e999", "-1e400", "Infinity
 JSON_NON_NUMBERS = st.sampled_from(["1", "", None, True, [], {}, [1], {"a": 1}])
 
 
+OPTIMIZER_WORDS = st.sampled_from(["sgd", "", "Adam", "GD", "momentum ", "nadam", "lbfgs"])
+
+
 @cached
 def invalid_values(schema, post):
     """Values that break the schema: outside the range, of the wrong type, not in the enum."""
     schema = SPEC.resolve(schema)
+    names = SPEC.resolve(schema.get("items", {})).get("enum") or \
+        SPEC.resolve((schema.get("oneOf") or [{}])[0]).get("enum")
+    if names:  # optimizer: a name or a list of names (too many: invalid_set)
+        if post:
+            return OPTIMIZER_WORDS | st.sampled_from([1, None, True, [], {"a": 1}, [1], [None]]) | \
+                st.lists(OPTIMIZER_WORDS, min_size=1, max_size=3).map(lambda v: ["gd"] + v)
+        return OPTIMIZER_WORDS | st.sampled_from(["gd,,adam", "gd,", ",", "adam;gd", "1",
+                                                  "gd adam"])
     if "oneOf" in schema:  # lr: a number or a list
         item = SPEC.resolve(schema["oneOf"][0])
         lst = SPEC.resolve(schema["oneOf"][1])
@@ -268,6 +352,7 @@ UNKNOWN = st.text(string.ascii_lowercase + "_", min_size=1, max_size=12)
 def invalid_set(draw, path, post):
     """(parameters, the parameter at fault): a valid set with one parameter broken."""
     p = draw(valid_set(path, post))
+    optimizers = as_list(p.get("optimizer", "gd"))
     names = sorted(SPEC.body_properties(path) if post else query_names(path))
     names = [n for n in names if n not in ("x", "y")]
     how = draw(st.sampled_from(["value", "value", "value", "unknown"] +
@@ -309,6 +394,10 @@ def invalid_set(draw, path, post):
         from contract_lib import encode_query
         return encode_query(p) + ("&" if p else "") + name, name
     p[name] = draw(invalid_values(schema_of(path, name, post), post))
+    if name == "optimizer" and draw(st.integers(0, 3)) == 0:
+        # valid names, too many runs: the request's own optimizers repeated (so that each of its
+        # hyperparameters stays used and the run count is the first thing wrong)
+        p[name] = (optimizers * (MAX_RUNS + 1))[:MAX_RUNS + 1]
     if name in ("n", "train_fraction") and isinstance(p[name], (int, float)) and \
             not isinstance(p[name], bool) and "x" in p:
         p.pop("x")
@@ -335,10 +424,65 @@ QUERY_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 def echo_matches(sent, echoed):
     for k, v in sent.items():
         want = [v] if k == "lr" and not isinstance(v, list) else v
+        if k == "optimizer" and isinstance(v, list) and len(v) == 1:
+            want = v[0]  # one name is echoed as a string, however it was sent
         if isinstance(echoed.get(k), bool) and isinstance(v, str):
             want = QUERY_BOOLEANS.get(v, v)
         if echoed.get(k) != want:
             return "%s sent %r, echoed %r" % (k, want, echoed.get(k))
+    return None
+
+
+def train_mismatch(sent, answer):
+    """What in a /train answer breaks the document's account of its runs, or None: one run per
+    (optimizer, lr) pair, in request order; plain gd's answer unchanged; beyond it, each run's
+    optimizer, the hyperparameters it reads with the values it used, the history's unit and rate,
+    null rates where no closed form exists, and the stability analysis."""
+    optimizers = as_list(sent.get("optimizer", "gd"))
+    lrs = [float(v) for v in as_list(sent.get("lr", 0.1))]
+    pairs = list(itertools.product(optimizers, lrs))
+    runs = answer["runs"]
+    if len(runs) != len(pairs):
+        return "%d runs for %d (optimizer, lr) pairs" % (len(runs), len(pairs))
+    report = optimizers != ["gd"] or any(k in sent for k in OPTIM_PARAMS)
+    if ("stability" in answer["analysis"]) != report:
+        return "analysis.stability %s a %s request" % (
+            "missing from" if report else "in", "report" if report else "plain gd")
+    if not report:
+        return next(("run %d has %s" % (i, run["optimizer"]) for i, run in enumerate(runs)
+                     if "optimizer" in run), None)
+    number = lambda k: float(sent[k])
+    batch = int(sent.get("batch_size", 0))
+    schedule = sent.get("schedule", "constant")
+    unit = sent.get("history_unit", "epoch")
+    beta = number("momentum") if "momentum" in sent else 0.9
+    if answer["analysis"]["stability"]["momentum"] != beta:
+        return "stability.momentum %r, not %r" % (answer["analysis"]["stability"]["momentum"], beta)
+    for i, ((opt, lr), run) in enumerate(zip(pairs, runs)):
+        where = "run %d (%s, lr %r)" % (i, opt, lr)
+        if (run.get("optimizer"), run.get("lr")) != (opt, lr):
+            return "%s: answered as (%r, %r)" % (where, run.get("optimizer"), run.get("lr"))
+        hyper = run["hyperparameters"]
+        if set(hyper) != READS[opt]:
+            return "%s: hyperparameters %s, not %s" % (where, sorted(hyper), sorted(READS[opt]))
+        want = dict(HYPER_DEFAULTS, eps=1e-10 if opt == "adagrad" else 1e-8,
+                    weight_decay=0.01 if opt == "adamw" else 0.0)
+        want.update({k: number(k) for k in want if k in sent})
+        bad = [k for k in hyper if hyper[k] != want[k]]
+        if bad:
+            return "%s: %s is %r, not %r" % (where, bad[0], hyper[bad[0]], want[bad[0]])
+        other = "step" if unit == "epoch" else "epoch"
+        if unit not in run["history"] or other in run["history"]:
+            return "%s: history not counted in %ss" % (where, unit)
+        if ("lr" in run["history"]) != (schedule != "constant"):
+            return "%s: history's lr %s schedule %s" % (
+                where, "with" if "lr" in run["history"] else "without", schedule)
+        closed = opt in ("gd", "momentum", "nesterov") and batch == 0 and schedule == "constant"
+        if not closed and run["rate"] != {"predicted": None, "measured": None}:
+            return "%s: a rate without a closed form: %r" % (where, run["rate"])
+        if batch == 0 and run["steps_run"] != run["epochs_run"]:
+            return "%s: full batch, yet %d steps in %d epochs" % (
+                where, run["steps_run"], run["epochs_run"])
     return None
 
 
@@ -350,6 +494,8 @@ class Properties(unittest.TestCase):
         check_response(SPEC, path, "post" if post else "get", resp)
         mismatch = echo_matches(params, resp.json["params"])
         self.assertIsNone(mismatch)
+        if path == "/train":
+            self.assertIsNone(train_mismatch(params, resp.json), params)
 
     def check_invalid(self, path, post, case):
         stats["invalid"] += 1

@@ -11,6 +11,17 @@
  * Hyperparameters left out take torch's defaults for the optimizer. Output per configuration:
  * "cfg ID", the data ("x", "y", "idx", "n_train", "moments_train"), "status", "run ...", the
  * history ("hist_t", "hist_b", "hist_w", "hist_train", "hist_lr"), "end".
+ *
+ * task=lrfinder runs gd_lrfinder_run instead (for diff_lrfinder.py), with the optimizer, batch,
+ * shuffle, b0 and w0 fields above (lr, epochs, sched, hmax, unit and tol unread) and
+ *
+ *   start_lr=1e-4 end_lr=10 num_iter=100 mode=exp smooth_f=0.05 diverge_th=5 skip_start=10
+ *   skip_end=5
+ *
+ * (left out: the library's defaults). Its output replaces "run" and the history with
+ * "analysis lr_critical lr_optimal", "lrf_status", "lrf_invalid", "lrf_result stopped_at count
+ * best_index best_lr best_loss suggestion_index suggestion_lr b w", "lrf_lr", "lrf_loss",
+ * "lrf_raw".
  */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
@@ -27,6 +38,8 @@ struct config {
     const char *data_path;
     enum gd_scaler_kind scaler;
     struct gd_optim_config run;
+    bool lrfinder; /* task=lrfinder */
+    struct gd_lrfinder_config lrf;
     size_t hmax;
     /* hyperparameters given on the line, applied over the optimizer's defaults */
     double mom, beta1, beta2, alpha, eps, wd;
@@ -46,6 +59,7 @@ static bool parse_config(char *line, struct config *c)
     gd_dataset_params_default(&c->params);
     gd_optim_config_default(&c->run, GD_OPT_GD, 0.1);
     c->hmax = 100;
+    gd_lrfinder_config_default(&c->lrf, GD_OPT_GD);
     char *save = NULL;
     enum gd_optimizer kind = GD_OPT_GD;
     double lr = 0.1;
@@ -138,6 +152,25 @@ static bool parse_config(char *line, struct config *c)
             c->run.w0 = v;
         else if (strcmp(key, "tol") == 0)
             c->run.tol = v;
+        else if (strcmp(key, "task") == 0)
+            c->lrfinder = strcmp(val, "lrfinder") == 0;
+        else if (strcmp(key, "start_lr") == 0)
+            c->lrf.start_lr = v;
+        else if (strcmp(key, "end_lr") == 0)
+            c->lrf.end_lr = v;
+        else if (strcmp(key, "num_iter") == 0)
+            c->lrf.num_iter = strtoull(val, NULL, 10);
+        else if (strcmp(key, "mode") == 0) {
+            if (gd_lrfinder_mode_parse(val, &c->lrf.mode) != GD_OK)
+                return false;
+        } else if (strcmp(key, "smooth_f") == 0)
+            c->lrf.smooth_f = v;
+        else if (strcmp(key, "diverge_th") == 0)
+            c->lrf.diverge_th = v;
+        else if (strcmp(key, "skip_start") == 0)
+            c->lrf.skip_start = (size_t)strtoull(val, NULL, 10);
+        else if (strcmp(key, "skip_end") == 0)
+            c->lrf.skip_end = (size_t)strtoull(val, NULL, 10);
         else
             return false;
     }
@@ -164,6 +197,12 @@ static bool parse_config(char *line, struct config *c)
         c->run.schedule.t_max = given_sched.t_max;
     if (sched_set[3])
         c->run.schedule.eta_min = given_sched.eta_min;
+    c->lrf.opt = c->run.opt;
+    c->lrf.batch_size = c->run.batch_size;
+    c->lrf.shuffle = c->run.shuffle;
+    c->lrf.shuffle_seed = c->run.shuffle_seed;
+    c->lrf.b0 = c->run.b0;
+    c->lrf.w0 = c->run.w0;
     return true;
 }
 
@@ -195,6 +234,30 @@ out_free:
     return status;
 }
 
+/* The range test of one configuration on a prepared problem. */
+static void run_lrfinder(const struct config *c, const struct gd_problem *p)
+{
+    struct gd_analysis a;
+    gd_analyze(&p->train, &a);
+    printf("analysis %a %a\n", a.lr_critical, a.lr_optimal);
+    const char *bad = gd_lrfinder_config_invalid(&c->lrf, p->data->n_train);
+    printf("lrf_invalid %s\n", bad ? bad : "-");
+    struct gd_optim_data od;
+    gd_optim_data_from_problem(p, &od);
+    struct gd_lrfinder_result *r = gd_lrfinder_result_new(c->lrf.num_iter);
+    int status = r ? gd_lrfinder_run(&od, &c->lrf, r) : GD_ENOMEM;
+    printf("lrf_status %s\n", gd_status_name(status));
+    if (status == GD_OK) {
+        printf("lrf_result %" PRId64 " %zu %" PRId64 " %a %a %" PRId64 " %a %a %a\n", r->stopped_at,
+               r->count, r->best_index, r->best_lr, r->best_loss, r->suggestion_index,
+               r->suggestion_lr, r->b, r->w);
+        print_array("lrf_lr", r->lr, r->count);
+        print_array("lrf_loss", r->loss, r->count);
+        print_array("lrf_raw", r->raw_loss, r->count);
+    }
+    gd_lrfinder_result_free(r);
+}
+
 static void run_config(const struct config *c)
 {
     printf("cfg %ld\n", c->id);
@@ -221,6 +284,10 @@ static void run_config(const struct config *c)
     m = &p->val;
     printf("moments_val %a %a %a %a %a %a %a\n", m->x_mean, m->y_mean, m->cxx, m->cxy, m->cyy,
            m->w_opt, m->loss_opt);
+    if (c->lrfinder) {
+        run_lrfinder(c, p);
+        goto out_free;
+    }
     const char *bad = gd_optim_config_invalid(&c->run, d->n_train);
     printf("invalid %s\n", bad ? bad : "-");
     h = gd_history_new(c->hmax);

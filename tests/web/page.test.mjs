@@ -184,6 +184,11 @@ async function shot(page, name, file = `section-${name}.png`)
 // --- the tests ------------------------------------------------------------------------------------
 
 const D = '?seed=42&n=100&noise=0.1';
+
+// /lr-finder is being built on another branch. Until this server serves it, section 8's range-test
+// figure must say so (and the page must not even ask); once it does, set this to true and the test
+// compares the drawn range test with the endpoint's answer.
+const LR_FINDER_SERVED = false;
 let ref;
 before(async () => {
     const [dataset, surface, cross, step, lrs, scale, badSurface, scaledSurface] = await Promise.all([
@@ -200,18 +205,23 @@ before(async () => {
 test('cold load on the book defaults: no console errors, no failed or outside requests', async () => {
     const { context, page, problems, requests, elapsed } = await openPage();
     await page.waitForFunction(() => window.gdlab.readyMs !== null);
+    // Counted before the screenshots below render the whole page, which brings section 8 into reach.
+    const coldRequests = [...requests];
     const inPage = await page.evaluate(() => window.gdlab.readyMs);
     const bytes = await page.evaluate(() => performance.getEntriesByType('resource')
         .reduce((n, e) => n + e.encodedBodySize, performance.getEntriesByType('navigation')[0].encodedBodySize));
     console.log(`# cold load: ${inPage.toFixed(0)} ms from navigation start to the first frame with every ` +
-        `figure (${elapsed} ms for the test, opening the tab included), ${requests.length} requests, ${(bytes / 1024).toFixed(0)} KiB`);
+        `figure (${elapsed} ms for the test, opening the tab included), ${coldRequests.length} requests, ${(bytes / 1024).toFixed(0)} KiB`);
     for (const s of ['s1', 's2', 's3', 's4', 's5', 's6', 's7']) await shot(page, s);
     await page.screenshot({ path: join(artifacts, 'page-desktop.png'), fullPage: true });
     assert.deepEqual(problems, []);
     const outside = requests.filter((u) => !u.startsWith(`${BASE}/`) && !u.startsWith('data:'));
     assert.deepEqual(outside, [], 'no request leaves the server');
-    // The page, 6 static files (state.js, app.js, plot.js, style.css, 2 d3 files) and 10 API answers.
-    assert.ok(requests.length <= 17, `few requests (${requests.length})`);
+    // The page, 6 static files (state.js, app.js, plot.js, style.css, 2 d3 files) and 10 API answers;
+    // section 8, far below the first screen, asks for nothing until the reader nears it.
+    assert.ok(coldRequests.length <= 17, `few requests (${coldRequests.length})`);
+    assert.deepEqual(coldRequests.filter((u) => /\/(stability|lr-finder)\?|optimizer=|batch_size=/.test(u)), [],
+        'section 8 waits until it is scrolled to');
     await context.close();
 });
 
@@ -444,6 +454,177 @@ test('accessible: every control labelled, reachable by keyboard; readable on a p
     await renderAll(page);
     await page.screenshot({ path: join(artifacts, 'page-phone.png'), fullPage: true });
     for (const s of ['s4', 's5']) await shot(page, s, `phone-section-${s}.png`);
+    assert.deepEqual(problems, []);
+    await context.close();
+});
+
+// --- section 8: beyond plain gradient descent ---------------------------------------------------------
+
+// Section 8 loads when it comes near the screen: scroll to it and wait until it has drawn.
+async function open8(hash = '', viewport = undefined)
+{
+    const opened = await openPage(hash, viewport);
+    const before = opened.requests.length;
+    assert.equal(await attr(opened.page, '#s8', 'data-state'), 'idle', 'section 8 waits for the reader');
+    await opened.page.locator('#s8').scrollIntoViewIfNeeded();
+    await ready(opened.page, "document.querySelector('#s8').dataset.state !== 'loading' && document.querySelector('#s8').dataset.state !== 'idle'");
+    assert.equal(await attr(opened.page, '#s8', 'data-state'), 'ready');
+    return { ...opened, requests8: () => opened.requests.slice(before) };
+}
+
+const B8 = `${D}&x_multiplier=10`;
+const MAP = `${B8}&optimizer=momentum&lr_steps=100&momentum_steps=50`;
+const raceUrl = (lr, extra = '') => `/train${B8}${extra}&optimizer=gd,momentum,nesterov,adam&lr=${lr}&epochs=100&history=101`;
+const pointUrl = (lr, beta) => `/train${B8}&optimizer=momentum&lr=${lr}&momentum=${beta}&epochs=100&history=101`;
+const lastLoss = async (page, sel) => attr(page, sel, 'data-last');
+
+test('section 8 draws the race, the stability map, the range test and mini-batches with the API\'s numbers', async () => {
+    const { context, page, problems, requests8 } = await open8();
+    const lr = ref.scale.before.lr_critical / 2;
+    const [stab, race, point, full, mini] = await Promise.all([api(`/stability${MAP}`), api(raceUrl(lr)),
+        api(pointUrl(0.02, 0.9)), api(`/train${D}&lr=0.1&epochs=30&history=31`),
+        api(`/train${D}&lr=0.1&epochs=30&batch_size=8&history_unit=step&history=301`)]);
+
+    // 1. The race: one rate, half of gd's critical rate on x × 10; every run ends where /train's does.
+    assert.equal(num(await attr(page, '[data-bind="race_lr"]', 'data-value')), lr);
+    for (const run of race.runs) {
+        assert.equal(await lastLoss(page, `[data-plot="race-loss"] .loss-train[data-optimizer="${run.optimizer}"]`),
+            String(run.final.train_loss), `${run.optimizer}'s loss curve ends at /train's final loss`);
+        assert.equal(num(await attr(page, `#race-table tr[data-optimizer="${run.optimizer}"] td[data-key="train_loss"]`, 'data-value')),
+            run.final.train_loss);
+        assert.equal(num(await attr(page, `[data-plot="race-path"] circle.final[data-b="${run.final.b}"]`, 'data-w')),
+            run.final.w, `${run.optimizer}'s path ends at /train's final (b, w)`);
+    }
+    const fin = Object.fromEntries(race.runs.map((r) => [r.optimizer, r.final.train_loss]));
+    assert.ok(fin.momentum < fin.gd && fin.nesterov < fin.gd && fin.adam < fin.gd, 'momentum, Nesterov and Adam beat gd in the valley');
+
+    // 2. The stability map: its critical-rate curve and Polyak's point are /stability's, and the
+    // reader's point runs as /train says.
+    const curve = '[data-plot="map"] .crit-curve';
+    assert.deepEqual((await attr(page, curve, 'data-lr-critical')).split(',').map(num), stab.lr_critical);
+    assert.deepEqual((await attr(page, curve, 'data-momentum')).split(',').map(num), stab.momentum);
+    const polyak = '[data-plot="map"] .polyak';
+    assert.equal(num(await attr(page, polyak, 'data-lr')), stab.polyak.lr);
+    assert.equal(num(await attr(page, polyak, 'data-momentum')), stab.polyak.momentum);
+    assert.equal(num(await attr(page, polyak, 'data-rate')), stab.polyak.rate);
+    assert.equal(num(await attr(page, '[data-plot="map"] svg', 'data-lr-min')), stab.lr[0]);
+    assert.ok(Number(await page.$$eval('[data-plot="map"] path.band', (ps) => ps.length)) >= 5, 'the map is shaded');
+    assert.equal(await lastLoss(page, '[data-plot="point-loss"] .loss-train'), String(point.runs[0].final.train_loss));
+    assert.equal(await attr(page, '#point-status', 'data-status'), point.runs[0].status);
+    assert.match(await page.textContent('#point-explain'), new RegExp(`critical rate at this β is ${point.analysis.stability.lr_critical.momentum.toPrecision(4)}`));
+
+    // 3. The range test.
+    const finder = '[data-plot="finder"]';
+    if (LR_FINDER_SERVED) {
+        const fd = await api(`/lr-finder${B8}`);
+        assert.equal(num(await attr(page, `${finder} .finder-loss`, 'data-points')), fd.lr.length);
+        assert.equal(num(await attr(page, `${finder} .finder-critical`, 'data-lr')), fd.lr_critical);
+        assert.equal(num(await attr(page, `${finder} .finder-optimal`, 'data-lr')), fd.lr_optimal);
+        assert.equal(fd.lr_critical, ref.scale.before.lr_critical, 'the exact critical rate is /scale\'s');
+        if (fd.suggestion.lr !== null) assert.equal(num(await attr(page, `${finder} .finder-suggestion`, 'data-lr')), fd.suggestion.lr);
+        assert.equal(num(await attr(page, `${finder} .finder-min`, 'data-lr')), fd.min_loss.lr);
+    } else {
+        assert.equal(await attr(page, finder, 'data-missing'), 'lr-finder');
+        assert.match(await page.textContent(finder), /does not offer yet/);
+        assert.deepEqual(requests8().filter((u) => u.includes('/lr-finder')), [], 'no request for an endpoint the index lacks');
+    }
+
+    // 4. Mini-batches against the full batch, at section 5's rate.
+    assert.equal(await lastLoss(page, '[data-plot="mb-loss"] .loss-train[data-batch="8"]'), String(mini.runs[0].final.train_loss));
+    assert.equal(await page.$$eval('[data-plot="mb-loss"] .loss-train', (ps) => ps[0].getAttribute('data-last')), String(full.runs[0].final.train_loss));
+    assert.ok(mini.runs[0].steps_run === 10 * full.runs[0].epochs_run, 'batches of 8 make 10 steps an epoch');
+
+    // Its requests: the index, the map, the point, the race and its close-up, two runs and their
+    // close-up (and the range test, once served); the surfaces of sections 5–7 come from the cache.
+    const asked = requests8();
+    assert.ok(asked.length <= 9, `section 8 asks for little (${asked.length}: ${asked.join(' ')})`);
+    await shot(page, 's8');
+    assert.deepEqual(problems, []);
+    await context.close();
+});
+
+test('section 8: moving the reader\'s point by keyboard changes the address and the run', async () => {
+    const { context, page, problems } = await open8();
+    const point = page.locator('[data-plot="map"] .map-point');
+    await point.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowUp');
+    await ready(page, 'window.gdlab.state.map_lr === 0.025 && window.gdlab.state.map_beta === 0.91 && document.querySelector("#s8").dataset.state !== "loading"');
+    assert.match(page.url(), /#map_lr=0\.025&map_beta=0\.91$/, 'the point is in the address');
+    assert.equal(await page.inputValue('#map-lr'), '0.025');
+    assert.equal(await page.inputValue('#map-beta'), '0.91');
+    assert.equal(await attr(page, '[data-plot="map"] .map-point', 'aria-valuetext'), 'η = 0.025, β = 0.91');
+    let run = await api(pointUrl(0.025, 0.91));
+    assert.equal(await lastLoss(page, '[data-plot="point-loss"] .loss-train'), String(run.runs[0].final.train_loss));
+    // On past the critical rate at β = 0.91: the run diverges, as /train's critical rate says.
+    const critical = run.analysis.stability.lr_critical.momentum;
+    let lr = 0.025;
+    while (lr < critical) {
+        await page.keyboard.press('ArrowRight');
+        await page.waitForFunction((v) => window.gdlab.state.map_lr > v, lr);
+        lr = await page.evaluate(() => window.gdlab.state.map_lr);
+    }
+    await ready(page, `window.gdlab.state.map_lr === ${lr} && document.querySelector("#s8").dataset.state !== "loading"`);
+    run = await api(pointUrl(lr, 0.91));
+    assert.equal(run.runs[0].status, 'diverged', `the API: η = ${lr} > ${critical} diverges`);
+    assert.equal(await attr(page, '#point-status', 'data-status'), 'diverged');
+    assert.equal(num(await attr(page, '#point-status', 'data-lr')), lr);
+    assert.match(page.url(), new RegExp(`#map_lr=${lr}&map_beta=0\\.91$`));
+    await shot(page, 's8', 'section-s8-diverged.png');
+    // A shared address puts the point back.
+    await page.evaluate(() => { location.hash = 'map_lr=0.05&map_beta=0.7'; });
+    await ready(page, 'window.gdlab.state.map_lr === 0.05 && document.querySelector("#s8").dataset.state !== "loading"');
+    run = await api(pointUrl(0.05, 0.7));
+    assert.equal(await lastLoss(page, '[data-plot="point-loss"] .loss-train'), String(run.runs[0].final.train_loss));
+    assert.equal(await attr(page, '[data-plot="map"] .map-point', 'data-lr'), '0.05');
+    assert.deepEqual(problems, []);
+    await context.close();
+});
+
+test('section 8: scaling still wins, and the point can be dragged', async () => {
+    const { context, page, problems } = await open8();
+    // The feature chooser by keyboard: the race reruns on the standardized feature at its own rate.
+    await page.focus('input[name="feature"][value="multiplied"]');
+    await page.keyboard.press('ArrowRight');
+    await ready(page, 'window.gdlab.state.feature === "scaled" && document.querySelector("#s8").dataset.state !== "loading"');
+    assert.match(page.url(), /#feature=scaled$/);
+    const lr = ref.scale.after.lr_critical / 2;
+    const race = await api(raceUrl(lr, '&scaler=standard'));
+    assert.equal(num(await attr(page, '[data-bind="race_lr"]', 'data-value')), lr);
+    for (const run of race.runs) {
+        assert.equal(await lastLoss(page, `[data-plot="race-loss"] .loss-train[data-optimizer="${run.optimizer}"]`),
+            String(run.final.train_loss));
+    }
+    const bad = await api(raceUrl(ref.scale.before.lr_critical / 2));
+    const gdScaled = race.runs.find((r) => r.optimizer === 'gd').final.train_loss;
+    for (const run of bad.runs) assert.ok(gdScaled <= run.final.train_loss, `gd on the scaled feature beats ${run.optimizer} in the valley`);
+    const stab = await api(`/stability${B8}&scaler=standard&optimizer=momentum&lr_steps=100&momentum_steps=50`);
+    assert.equal(num(await attr(page, '[data-plot="map"] .polyak', 'data-lr')), stab.polyak.lr);
+    await shot(page, 's8', 'section-s8-scaled.png');
+    // A press on the map moves the point there, in round numbers.
+    await page.locator('#fig-map').scrollIntoViewIfNeeded();
+    const box = await page.locator('[data-plot="map"] .polyak').boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await ready(page, `window.gdlab.state.map_beta !== 0.9 && document.querySelector("#s8").dataset.state !== "loading"`);
+    const s = await page.evaluate(() => window.gdlab.state);
+    assert.ok(Math.abs(s.map_lr / stab.polyak.lr - 1) < 0.1, `dragged to η ≈ Polyak's (${s.map_lr} vs ${stab.polyak.lr})`);
+    assert.ok(Math.abs(s.map_beta - stab.polyak.momentum) < 0.03, `dragged to β ≈ Polyak's (${s.map_beta} vs ${stab.polyak.momentum})`);
+    assert.match(page.url(), new RegExp(`map_lr=${s.map_lr}&map_beta=${s.map_beta}`));
+    assert.deepEqual(problems, []);
+    await context.close();
+});
+
+test('section 8 on a phone: no sideways scrolling, figures fit', async () => {
+    const { context, page, problems } = await open8('', { width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling at 390 px (${overflow} px too wide)`);
+    const figures = await page.$$eval('#s8 .plot', (ps) => ps.map((p) => p.getBoundingClientRect().width));
+    assert.ok(figures.length >= 8 && figures.every((w) => w > 0 && w <= 390), `section 8's figures fit the phone (${figures})`);
+    await page.selectOption('#batch', '1');
+    await ready(page, 'window.gdlab.state.batch === 1 && document.querySelector("#s8").dataset.state !== "loading"');
+    const sgd = await api(`/train${D}&lr=0.1&epochs=30&batch_size=1&history_unit=step&history=2401`);
+    assert.equal(await lastLoss(page, '[data-plot="mb-loss"] .loss-train[data-batch="1"]'), String(sgd.runs[0].final.train_loss));
+    await shot(page, 's8', 'phone-section-s8.png');
     assert.deepEqual(problems, []);
     await context.close();
 });

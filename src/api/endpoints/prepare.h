@@ -21,6 +21,8 @@ int api_scale(struct api_params *p, const struct gd_cancel *cancel, struct jw *w
               struct api_problem *prob);
 int api_stability(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
                   struct api_problem *prob);
+int api_lr_finder(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
+                  struct api_problem *prob);
 
 /* A dataset made ready for the loss, with the training split's analysis. */
 struct api_prepared {

@@ -34,14 +34,13 @@ static int lr_range(struct api_params *p, const struct gd_analysis *a, struct ap
     if (!api_param_given(p, P_LR_MAX))
         p->lr_max = 2.0 * top;
     if (!(p->lr_min < p->lr_max) || !isfinite(p->lr_max))
-        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE,
-                               api_param_given(p, P_LR_MAX) ? "lr_max" : "lr_min",
-                               "lr_min must be below lr_max; got %s and %s%s", NUM(p->lr_min),
-                               NUM(p->lr_max),
-                               api_param_given(p, P_LR_MIN) && api_param_given(p, P_LR_MAX)
-                                   ? ""
-                                   : " (a missing end defaults to 1e-3 x gd's critical rate, or "
-                                     "twice the map's largest critical rate)");
+        return api_problem_set(
+            prob, API_PROBLEM_OUT_OF_RANGE, api_param_given(p, P_LR_MAX) ? "lr_max" : "lr_min",
+            "lr_min must be below lr_max; got %s and %s%s", NUM(p->lr_min), NUM(p->lr_max),
+            api_param_given(p, P_LR_MIN) && api_param_given(p, P_LR_MAX)
+                ? ""
+                : " (a missing end defaults to 1e-3 x gd's critical rate, or "
+                  "twice the map's largest critical rate)");
     return 0;
 }
 

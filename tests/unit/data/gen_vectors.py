@@ -8,6 +8,7 @@ The output is committed, so the unit tests need neither Python nor numpy at buil
 Line format: one record per line, a kind then whitespace-separated fields; doubles are C99 hex
 floats (float.hex()), so they round-trip bit for bit through strtod.
 """
+import math
 import os
 from decimal import Decimal, getcontext
 from fractions import Fraction
@@ -264,8 +265,91 @@ def write_optim(out):
         out.write(f"perm {seed} {n} {ints(np.random.RandomState(seed).permutation(n))}\n")
 
 
+def range_lr(mode, start, end, num_iter, i):
+    """torch_lr_finder's ExponentialLR/LinearLR.get_lr() at last_epoch i (torch >= 1.1)."""
+    r = i / (num_iter - 1)
+    if mode == "exp":
+        return start * (end / start) ** r
+    return start + r * (end - start)
+
+
+def range_curve(raws, smooth_f, diverge_th):
+    """range_test's loop body over given batch losses, plus gdlab's rule that a non-finite
+    smoothed loss stops it: (smoothed losses, stopped_at, best index)."""
+    losses, best, best_i, stopped = [], None, -1, -1
+    for i, loss in enumerate(raws):
+        if i == 0:
+            best, best_i = loss, (0 if np.isfinite(loss) else -1)
+        else:
+            if smooth_f > 0:
+                loss = smooth_f * loss + (1 - smooth_f) * losses[-1]
+            if loss < best:
+                best, best_i = loss, i
+        losses.append(loss)
+        if loss > diverge_th * best or not np.isfinite(loss):
+            stopped = i
+            break
+    return losses, stopped, best_i
+
+
+def steepest(losses, skip_start, skip_end):
+    """plot()'s suggestion as an index into the whole curve; -1 where numpy.gradient raises."""
+    sl = losses[skip_start:] if skip_end == 0 else losses[skip_start:-skip_end]
+    try:
+        return skip_start + int(np.gradient(np.array(sl, dtype=float)).argmin())
+    except ValueError:
+        return -1
+
+
+def write_lrfinder(out):
+    """lr: the range test's rates; gradient: numpy.gradient; steepest: plot()'s suggestion;
+    curve: the loop's smoothing, best and stop over given batch losses."""
+    rnd = np.random.default_rng(14)
+    cases = [("exp", 1e-4, 10.0, 100, range(100)), ("linear", 1e-4, 10.0, 100, range(100)),
+             ("exp", 1e-7, 1.0, 17, range(17)), ("linear", 0.3, 0.30000001, 2, range(2)),
+             ("exp", 1e-5, 1e5, 100000, (0, 1, 2, 49999, 50000, 77777, 99998, 99999)),
+             ("linear", 1e-300, 1e300, 3, range(3)), ("exp", 2.0 ** -40, 2.0 ** 40, 5, range(5))]
+    for _ in range(20):
+        start = float(10 ** rnd.uniform(-8, 1))
+        end = start * float(10 ** rnd.uniform(0.001, 8))
+        n = int(rnd.integers(2, 500))
+        for mode in ("exp", "linear"):
+            cases.append((mode, start, end, n, sorted(set(int(v) for v in rnd.integers(0, n, 5)))))
+    for mode, start, end, n, its in cases:
+        for i in its:
+            out.write(f"lr {mode} {h(start)} {h(end)} {n} {i} {h(range_lr(mode, start, end, n, i))}\n")
+    arrays = [[1.0, 3.0], [5.0, 2.0, 7.0], [0.0] * 6, list(rnd.normal(0, 1, 17)),
+              list(10 ** rnd.uniform(-300, 300, 9)), [1e308, -1e308, 1e308],
+              [5e-324, 0.0, 1.5e-323, 2e-323], list(np.cumsum(rnd.normal(0, 1, 50)))]
+    for f in arrays:
+        g = np.gradient(np.array(f, dtype=float))
+        out.write(f"gradient {len(f)} {hexes(f)} {hexes(g)}\n")
+    curves = [list(rnd.normal(0, 1, n)) for n in (0, 1, 2, 14, 15, 16, 17, 18, 30, 100)]
+    curves += [[1.0] * 20, [3.0, 2.0, 1.0, 1.0, 2.0, 3.0] * 4,
+               list(np.linspace(10, 0, 40)) + [math.nan] + [1.0] * 10]
+    for f in curves:
+        for skip_start, skip_end in ((10, 5), (0, 0), (3, 1), (0, 7), (25, 0)):
+            out.write(f"steepest {len(f)} {skip_start} {skip_end} "
+                      f"{steepest(f, skip_start, skip_end)} {hexes(f)}\n".replace("  ", " "))
+    raw_sets = []
+    for n in (1, 2, 17, 60, 100):
+        # a range test's shape: falling towards a floor, then blowing up
+        t = np.arange(n)
+        raws = 1.0 + 4.0 * np.exp(-t / 8.0) + 1e-6 * np.exp(t / 4.0) + rnd.normal(0, 0.05, n)
+        raw_sets.append(list(raws))
+    raw_sets += [[2.0, 11.0, 1.0], [2.0, 10.0, 1.0], [2.0, 1.0, 5.0, 5.0000001], [math.inf, 1.0],
+                 [math.nan, 1.0], [3.0, 2.0, math.nan, 1.0], [3.0, 2.0, math.inf, 1.0],
+                 [1.0, 0.0, 0.0, 1e-300], [4.0, 3.0, 2.0, 1.0, 0.5, 1e308, 1e308]]
+    for raws in raw_sets:
+        for smooth_f in (0.0, 0.05, 0.5, 0.98):
+            for th in (1.0, 1.5, 5.0, 1e9):
+                losses, stopped, best_i = range_curve(raws, smooth_f, th)
+                out.write(f"curve {h(smooth_f)} {h(th)} {len(raws)} {hexes(raws)} {stopped} "
+                          f"{best_i} {len(losses)} {hexes(losses)}\n".replace("  ", " "))
+
+
 def main():
-    for name, fn in (("optim.txt", write_optim), ("rng.txt", write_rng), ("dataset.txt", write_dataset),
+    for name, fn in (("optim.txt", write_optim), ("lrfinder.txt", write_lrfinder), ("rng.txt", write_rng), ("dataset.txt", write_dataset),
                      ("surface.txt", write_surface),
                      ("moments.txt", write_moments), ("scale.txt", write_scale)):
         with open(os.path.join(HERE, name), "w") as out:
