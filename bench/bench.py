@@ -323,6 +323,85 @@ def bench_large(cfg, gdlab_argv):
     return out
 
 
+# --- 3b. arrays for numpy users: npz answers and npz uploads (issue 15) -------------------------
+
+NPZ_SURFACE = "/surface?n=1000000&b_steps=1001&w_steps=1001"
+INLINE_N = 1000000
+INLINE_QUERY = "b_steps=51&w_steps=51"
+
+
+def curl_post(url, path, content_type):
+    """One POST of a file: (HTTP status, seconds, bytes of the answer)."""
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "--max-time", "120", "-w",
+                        "%{http_code} %{time_total} %{size_download}", "-H",
+                        "Content-Type: " + content_type, "--data-binary", "@" + path, url],
+                       capture_output=True, text=True)
+    code, t, size = r.stdout.split()
+    if code != "200":
+        raise RuntimeError(f"POST {url} answered {code}")
+    return float(t), int(size)
+
+
+def bench_npz(cfg, gdlab_argv):
+    """The 1001x1001 surface at n = 10^6 as JSON and as npz (response cache off, alternating,
+    one server); then 10^6 inline points for a 51x51 surface, POSTed as JSON and as an npz body,
+    and, when GDLAB_BENCH_BEFORE names an older binary, the JSON POST to it (the full echo)."""
+    out = {}
+    gd = Server(gdlab_argv + ["--response-cache", "0"], "gdlab", "/health")
+    try:
+        curl_ok(gd.url + NPZ_SURFACE)  # warm up: page faults of the first large answer
+        times = {"json": [], "npz": []}
+        sizes = {}
+        for _ in range(cfg["large_reps"]):
+            for fmt in ("json", "npz"):
+                t, sizes[fmt] = curl_ok(gd.url + NPZ_SURFACE + "&format=" + fmt)
+                times[fmt].append(t)
+        for fmt in ("json", "npz"):
+            out["surface_" + fmt] = {"seconds": median(times[fmt]), "spread": spread(times[fmt]),
+                                     "bytes": sizes[fmt]}
+        out["surface_speedup"] = out["surface_json"]["seconds"] / out["surface_npz"]["seconds"]
+        log(f"  1001x1001 surface: json {out['surface_json']['seconds'] * 1e3:.1f} ms, npz "
+            f"{out['surface_npz']['seconds'] * 1e3:.1f} ms ({out['surface_speedup']:.1f}x)")
+    finally:
+        gd.stop()
+
+    # the inline data: the same 10^6 points as a JSON body (numbers as Python's repr) and as npz
+    with tempfile.TemporaryDirectory() as tmp:
+        gen = ("import io, json, sys, numpy as np\n"
+               "rng = np.random.default_rng(15)\n"
+               f"x = rng.uniform(size={INLINE_N}); y = 1 + 2 * x + rng.normal(scale=0.1, size=x.size)\n"
+               "open(sys.argv[1], 'w').write(json.dumps({'x': x.tolist(), 'y': y.tolist(), "
+               "'b_steps': 51, 'w_steps': 51}))\n"
+               "np.savez(sys.argv[2], x=x, y=y)\n")
+        body_json, body_npz = os.path.join(tmp, "body.json"), os.path.join(tmp, "body.npz")
+        subprocess.run([PYTHON, "-c", gen, body_json, body_npz], check=True)
+        out["inline_json_body_bytes"] = os.path.getsize(body_json)
+        out["inline_npz_body_bytes"] = os.path.getsize(body_npz)
+        targets = [("inline_json", "", body_json, "application/json"),
+                   ("inline_npz", "?" + INLINE_QUERY, body_npz, "application/x-npz")]
+        servers = [("", gdlab_argv)]
+        before = os.environ.get("GDLAB_BENCH_BEFORE")
+        if before:
+            servers.append(("before_", [before] + gdlab_argv[1:]))
+        for prefix, argv in servers:
+            gd = Server(argv + ["--response-cache", "0"], "gdlab", "/health")
+            try:
+                for name, query, body, ctype in targets:
+                    if prefix and name == "inline_npz":
+                        continue  # an older binary takes no npz body
+                    times, size = [], 0
+                    for _ in range(cfg["large_reps"]):
+                        t, size = curl_post(gd.url + "/surface" + query, body, ctype)
+                        times.append(t)
+                    out[prefix + name] = {"seconds": median(times), "spread": spread(times),
+                                          "bytes": size}
+                    log(f"  {prefix + name:18s} {median(times) * 1e3:8.1f} ms, answer "
+                        f"{size / 1e6:.3f} MB")
+            finally:
+                gd.stop()
+    return out
+
+
 # --- 4. /health while large surfaces are served -----------------------------------------------------
 
 def bench_health_under_load(cfg, gdlab_argv):
@@ -656,6 +735,10 @@ def figures(res):
     if h:
         rows.append(("/health p99 under large surfaces", f"{h['p99_ms']:.2f} ms", "< 10 ms",
                      h["p99_ms"] < 10))
+    z = res.get("npz")
+    if z:
+        rows.append(("1001x1001 surface npz vs JSON", f"{z['surface_speedup']:.1f}x",
+                     ">= 3x (issue 15)", z["surface_speedup"] >= 3))
     pg = res.get("page")
     if pg and "median_ms" in pg:
         rows.append(("page: every figure drawn (median)", f"{pg['median_ms']:.0f} ms",
@@ -701,6 +784,20 @@ def print_report(res):
             p(f"  {name:13s} {r['seconds'] * 1e3:8.1f} {r['spread'] * 100:6.1f}% "
               f"{r['bytes'] / 1e6:8.2f} {r['mb_per_s']:8.1f} {r['peak_rss'] / 1e6:12.1f} "
               f"{r['peak_rss_delta'] / 1e6:9.1f} {r['rss_ratio']:9.2f}")
+    z = res.get("npz")
+    if z:
+        p("\nArrays for numpy users (response cache off; medians)")
+        for name, label in (("surface_json", "1001x1001 surface, n=10^6, JSON"),
+                            ("surface_npz", "  same, format=npz"),
+                            ("before_inline_json", "10^6 inline points, 51x51, JSON body, before"),
+                            ("inline_json", "  same, JSON body, echo by hash"),
+                            ("inline_npz", "  same, npz body")):
+            if name in z:
+                r = z[name]
+                p(f"  {label:46s} {r['seconds'] * 1e3:9.1f} ms {r['spread'] * 100:6.1f}% "
+                  f"{r['bytes'] / 1e6:10.3f} MB")
+        p(f"  bodies sent: JSON {z['inline_json_body_bytes'] / 1e6:.1f} MB, npz "
+          f"{z['inline_npz_body_bytes'] / 1e6:.1f} MB")
     h = res.get("health_load")
     if h:
         p(f"\n/health while {h['clients']} clients fetch 1001x1001 surfaces back to back "
@@ -761,7 +858,7 @@ def git(*args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True, help="the release build directory")
-    ap.add_argument("--only", default="ceiling,numpy,large,load,page,optim,connlimit,cost",
+    ap.add_argument("--only", default="ceiling,numpy,large,npz,load,page,optim,connlimit,cost",
                     help="comma-separated sections to run (default: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
@@ -796,6 +893,9 @@ def main():
     if "large" in sections:
         log("large responses")
         res["large"] = bench_large(cfg, gdlab_argv)
+    if "npz" in sections:
+        log("npz answers and uploads")
+        res["npz"] = bench_npz(cfg, gdlab_argv)
     if "load" in sections:
         log("/health under large surfaces")
         res["health_load"] = bench_health_under_load(cfg, gdlab_argv)

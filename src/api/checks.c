@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "api/param_row.h"
+#include "encode/sha256.h"
 #include "gdlab/dataset.h"
 #include "gdlab/optim.h"
 
@@ -46,6 +47,12 @@ int api_check_data(struct raw_params *raw, struct api_params *p, const struct ap
                     return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, i ? "y" : "x",
                                            "%s[%zu] must be finite", i ? "y" : "x", k);
         p->data.n = nx;
+        /* the echo of long data: the SHA-256 of its float64 little-endian bytes, as numpy's
+         * hashlib.sha256(x.astype('<f8').tobytes()) gives it */
+        for (int i = 0; i < 2 && nx > API_ECHO_INLINE_MAX; i++) {
+            struct api_list *l = i ? &p->y : &p->x;
+            sha256_hex(l->v, l->n * sizeof(*l->v), l->sha256);
+        }
     }
     size_t n_train;
     double f = p->data.train_fraction;
@@ -273,5 +280,18 @@ int api_check_stability(struct raw_params *raw, struct api_params *p, const stru
                                lim->max_grid_points, p->lr_steps, p->momentum_steps,
                                (double)p->lr_steps * (double)p->momentum_steps);
     }
+    return 0;
+}
+
+/* format=csv only where the endpoint has a CSV form. */
+int api_check_format(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                     struct api_problem *prob)
+{
+    (void)raw;
+    (void)lim;
+    if (p->format == API_FORMAT_CSV && !(p->endpoint & EP_CSV))
+        return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "format",
+                               "format must be json or npz here (csv is for /dataset and "
+                               "/train); got 'csv'");
     return 0;
 }

@@ -90,5 +90,5 @@ const struct api_endpoint *api_endpoint_find(const char *path)
 
 bool api_endpoint_has_csv(const struct api_endpoint *e)
 {
-    return api_param_taken(P_FORMAT, e->bit);
+    return (e->bit & EP_CSV) != 0;
 }

@@ -35,7 +35,7 @@ extern const size_t api_endpoint_count;
 /* The endpoint at path; NULL when there is none. */
 const struct api_endpoint *api_endpoint_find(const char *path);
 
-/* True when the endpoint can answer CSV (it takes the format parameter). */
+/* True when the endpoint can answer CSV (format=csv; every endpoint answers JSON and npz). */
 bool api_endpoint_has_csv(const struct api_endpoint *e);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode/sha256.h"
 #include "gdlab/optim.h"
 #include "gdlab/scale.h"
 
@@ -26,7 +27,7 @@ static const char *const schedule_words[] = {"constant", "step",     "exponentia
 static const char *const history_unit_words[] = {"epoch", "step", NULL};
 static const char *const spacing_words[] = {"log", "linear", NULL};
 static const char *const step_mode_words[] = {"exp", "linear", NULL};
-static const char *const format_words[] = {"json", "csv", NULL};
+static const char *const format_words[] = {"json", "csv", "npz", NULL};
 _Static_assert(GD_OPT_COUNT == 7 && GD_OPT_ADAMW == 6 && GD_SCHED_ONECYCLE == 4 &&
                    GD_HISTORY_STEP == 1,
                "word lists in the order of the core's enums");
@@ -419,10 +420,19 @@ void api_params_write(struct jw *w, const struct api_params *p)
             break;
         }
         case PT_LIST:
-        case PT_DATA:
+        case PT_DATA: {
+            const struct api_list *l = f;
             jw_key(w, row->name);
-            jw_double_array(w, ((const struct api_list *)f)->v, ((const struct api_list *)f)->n);
+            if (row->type == PT_DATA && l->n > API_ECHO_INLINE_MAX) {
+                jw_object_begin(w);
+                jw_key_uint(w, "length", l->n);
+                jw_key_string(w, "sha256", l->sha256);
+                jw_object_end(w);
+                break;
+            }
+            jw_double_array(w, l->v, l->n);
             break;
+        }
         }
     }
     jw_object_end(w);

@@ -29,11 +29,17 @@ enum api_endpoint_bit {
 #define EP_GRID (EP_SURFACE | EP_CROSS_SECTION)
 /* The endpoints that run an optimizer from a start: /train and /lr-finder. */
 #define EP_OPTIM (EP_TRAIN | EP_LR_FINDER)
+/* The endpoints that also answer CSV; every endpoint answers JSON and npz. */
+#define EP_CSV (EP_DATASET | EP_TRAIN)
+
+/* Inline data longer than this is echoed in "params" by its length and SHA-256, not in full. */
+#define API_ECHO_INLINE_MAX 1000
 
 /* A list of numbers the request owns: lr, or inline data. */
 struct api_list {
     double *v;
     size_t n;
+    char sha256[65]; /* inline data over API_ECHO_INLINE_MAX: of v's little-endian bytes, in hex */
 };
 
 /* The most words a list parameter (optimizer) takes. */
@@ -51,7 +57,7 @@ struct api_words {
 enum api_split { API_SPLIT_TRAIN, API_SPLIT_VAL };
 enum api_spacing { API_SPACING_LOG, API_SPACING_LINEAR };
 enum api_step_mode { API_STEP_EXP, API_STEP_LINEAR };
-enum api_format { API_FORMAT_JSON, API_FORMAT_CSV };
+enum api_format { API_FORMAT_JSON, API_FORMAT_CSV, API_FORMAT_NPZ };
 
 /* Validated parameters, defaults filled in; those that depend on the data are resolved by the
  * endpoint (api_param_given tells which ones the client set). */
@@ -225,8 +231,8 @@ enum api_limit {
     ROW(SMOOTH_F, "smooth_f", NUM, EP_LR_FINDER, smooth_f, .def = 0.05, .range = R_UNIT)           \
     ROW(DIVERGE_TH, "diverge_th", NUM, EP_LR_FINDER, diverge_th, .def = 5, .min = 1,               \
         .range = R_AT_LEAST, .check = api_check_lr_finder)                                         \
-    ROW(FORMAT, "format", WORD, EP_DATASET | EP_TRAIN, format, .words = format_words,              \
-        .echo = ECHO_NEVER)
+    ROW(FORMAT, "format", WORD, EP_ALL, format, .words = format_words, .echo = ECHO_NEVER,         \
+        .check = api_check_format)
 
 enum api_param_id {
 #define API_PARAM_ENUM(id, ...) P_##id,
@@ -265,6 +271,12 @@ int api_params_init(struct api_params *p, unsigned endpoint, int default_scaler,
 int api_params_from_query(struct api_params *p, unsigned endpoint, int default_scaler,
                           const struct api_query_arg *args, size_t n_args,
                           const struct api_limits *lim, struct api_problem *prob);
+
+/* Parse and validate a query string's pairs and an .npz body holding x.npy and y.npy (float64,
+ * 1-D), the inline data; -1 with *prob filled (API_PROBLEM_MALFORMED_NPZ for the archive). */
+int api_params_from_npz(struct api_params *p, unsigned endpoint, int default_scaler,
+                        const struct api_query_arg *args, size_t n_args, const char *body,
+                        size_t len, const struct api_limits *lim, struct api_problem *prob);
 
 /* Parse and validate a JSON body, which must be an object; -1 with *prob filled. */
 int api_params_from_json(struct api_params *p, unsigned endpoint, int default_scaler,

@@ -76,6 +76,8 @@ int api_check_stability(struct raw_params *raw, struct api_params *p, const stru
                         struct api_problem *prob);
 int api_check_lr_finder(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
                         struct api_problem *prob);
+int api_check_format(struct raw_params *raw, struct api_params *p, const struct api_limits *lim,
+                     struct api_problem *prob);
 
 /* Whether the answer depends on a parameter (the table's .echo_if column): a requested optimizer
  * reads momentum, the betas or alpha; mini-batches; the schedule's own parameters. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/param_row.h"
+#include "encode/npz.h"
 
 #define WORD_SHOW_MAX 40
 /* A parameter body nests two levels ({"lr": [...]}); jansson's own limit is 2048, each level a
@@ -291,20 +292,76 @@ static int note_given(struct raw_params *raw, enum api_param_id id, struct api_p
     return 0;
 }
 
+/* A query string's pairs into raw values. */
+static int query_to_raw(unsigned endpoint, const struct api_query_arg *args, size_t n_args,
+                        struct raw_params *raw, struct api_problem *prob)
+{
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < n_args; k++) {
+        enum api_param_id id = P_COUNT;
+        rc = find_param(args[k].key, endpoint, &id, prob);
+        if (rc == 0)
+            rc = note_given(raw, id, prob);
+        if (rc == 0)
+            rc = parse_query_value(id, args[k].value, &raw->v[id], prob);
+    }
+    return rc;
+}
+
 int api_params_from_query(struct api_params *out, unsigned endpoint, int default_scaler,
                           const struct api_query_arg *args, size_t n_args,
                           const struct api_limits *lim, struct api_problem *prob)
 {
     struct raw_params raw = {0};
     int rc = api_params_init(out, endpoint, default_scaler, prob);
-    for (size_t k = 0; rc == 0 && k < n_args; k++) {
-        enum api_param_id id = P_COUNT;
-        rc = find_param(args[k].key, endpoint, &id, prob);
-        if (rc == 0)
-            rc = note_given(&raw, id, prob);
-        if (rc == 0)
-            rc = parse_query_value(id, args[k].value, &raw.v[id], prob);
+    if (rc == 0)
+        rc = query_to_raw(endpoint, args, n_args, &raw, prob);
+    if (rc == 0)
+        rc = api_params_validate(&raw, out, lim, prob);
+    api_raw_free(&raw);
+    if (rc != 0)
+        api_params_free(out);
+    return rc;
+}
+
+/* ---- from an .npz body ----------------------------------------------------------------- */
+
+/* x.npy and y.npy of an archive into the raw values of x and y; their lengths, finiteness and
+ * --max-n are checked with the table's rows like a JSON body's. */
+static int npz_to_raw(const char *body, size_t len, struct raw_params *raw,
+                      struct api_problem *prob)
+{
+    static const char *const names[] = {"x", "y"};
+    static const enum api_param_id ids[] = {P_X, P_Y};
+    double *v[2];
+    size_t n[2];
+    char err[256];
+    int which = -1;
+    int rc = npz_read_f8(body, len, names, 2, v, n, err, sizeof(err), &which);
+    if (rc == -2)
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_MEMORY, NULL,
+                               "out of memory reading the npz body");
+    if (rc != 0)
+        return api_problem_set(prob, API_PROBLEM_MALFORMED_NPZ, which >= 0 ? names[which] : NULL,
+                               "%s", err);
+    for (int i = 0; i < 2; i++) {
+        raw->v[ids[i]].list = v[i];
+        raw->v[ids[i]].list_len = n[i];
+        raw->given |= UINT64_C(1) << ids[i];
     }
+    return 0;
+}
+
+int api_params_from_npz(struct api_params *out, unsigned endpoint, int default_scaler,
+                        const struct api_query_arg *args, size_t n_args, const char *body,
+                        size_t len, const struct api_limits *lim, struct api_problem *prob)
+{
+    struct raw_params raw = {0};
+    int rc = api_params_init(out, endpoint, default_scaler, prob);
+    if (rc == 0)
+        rc = query_to_raw(endpoint, args, n_args, &raw, prob);
+    if (rc == 0)
+        rc = npz_to_raw(body, len, &raw, prob);
     if (rc == 0)
         rc = api_params_validate(&raw, out, lim, prob);
     api_raw_free(&raw);

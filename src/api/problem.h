@@ -25,6 +25,9 @@
       "server's limits, the flag that sets it.")                                                   \
     X(MALFORMED_JSON, 400, "malformed-json", "Malformed JSON body",                                \
       "The POST body is not valid JSON (or repeats a key).")                                       \
+    X(MALFORMED_NPZ, 400, "malformed-npz", "Malformed npz body",                                   \
+      "The application/x-npz body is not an archive numpy.savez writes holding x.npy and y.npy "   \
+      "(1-D float64, stored): the detail names what is wrong.")                                    \
     X(BODY_NOT_OBJECT, 400, "body-not-object", "JSON body is not an object",                       \
       "The POST body is valid JSON but not an object of parameters.")                              \
     X(MALFORMED_REQUEST, 400, "malformed-request", "Malformed request framing",                    \

@@ -7,10 +7,12 @@
 #include "encode/json_writer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "encode/fmt_double.h"
+#include "encode/npz.h"
 
 #define JW_DEFAULT_CAP 1024
 #define JW_UINT_MAX_CHARS 20
@@ -31,8 +33,11 @@ void jw_init(struct jw *w, size_t hint)
     }
 }
 
+static void npz_state_free(struct jw *w);
+
 void jw_free(struct jw *w)
 {
+    npz_state_free(w);
     free(w->buf);
     w->buf = NULL;
     w->len = w->cap = 0;
@@ -90,9 +95,13 @@ static inline void put_char(struct jw *w, char c)
     w->buf[w->len++] = c;
 }
 
+static void npz_before_value(struct jw *w);
+
 /* The comma (or nothing) that goes before a value or key at the current depth. */
 static inline void separate(struct jw *w)
 {
+    if (w->npz)
+        npz_before_value(w);
     if (w->after_key) {
         w->after_key = false;
         return;
@@ -101,6 +110,23 @@ static inline void separate(struct jw *w)
         put_char(w, ',');
     w->has_items[w->depth] = true;
 }
+
+static void npz_opened(struct jw *w, bool array);
+
+/* npz mode, while the value of "params" is written: the call goes to that member's own writer d_,
+ * and the mode ends with the value. */
+#define DIVERT(w, call)                                                                            \
+    do {                                                                                           \
+        if ((w)->npz && npz_diverting(w)) {                                                        \
+            struct jw *d_ = npz_params(w);                                                         \
+            call;                                                                                  \
+            npz_divert_check(w);                                                                   \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+static bool npz_diverting(const struct jw *w);
+static struct jw *npz_params(struct jw *w);
+static void npz_divert_check(struct jw *w);
 
 static void open_container(struct jw *w, char c)
 {
@@ -112,6 +138,8 @@ static void open_container(struct jw *w, char c)
     }
     w->depth++;
     w->has_items[w->depth] = false;
+    if (w->npz)
+        npz_opened(w, c == '[');
 }
 
 static void close_container(struct jw *w, char c)
@@ -123,25 +151,31 @@ static void close_container(struct jw *w, char c)
 
 void jw_object_begin(struct jw *w)
 {
+    DIVERT(w, jw_object_begin(d_));
     open_container(w, '{');
 }
 
 void jw_object_end(struct jw *w)
 {
+    DIVERT(w, jw_object_end(d_));
     close_container(w, '}');
 }
 
 void jw_array_begin(struct jw *w)
 {
+    DIVERT(w, jw_array_begin(d_));
     open_container(w, '[');
 }
 
 void jw_array_end(struct jw *w)
 {
+    DIVERT(w, jw_array_end(d_));
     close_container(w, ']');
 }
 
-void jw_key(struct jw *w, const char *key)
+static bool npz_key(struct jw *w, const char *key);
+
+static void write_key(struct jw *w, const char *key)
 {
     separate(w);
     size_t n = strlen(key);
@@ -155,6 +189,14 @@ void jw_key(struct jw *w, const char *key)
     *o++ = ':';
     w->len += n + 3;
     w->after_key = true;
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+    DIVERT(w, jw_key(d_, key));
+    if (w->npz && npz_key(w, key))
+        return;
+    write_key(w, key);
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid. */
@@ -194,6 +236,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 void jw_string_n(struct jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    DIVERT(w, jw_string_n(d_, s, n));
     separate(w);
     /* worst case: every byte becomes \u00XX (6) or U+FFFD (3) */
     if (n > (SIZE_MAX - 2) / 6 || !jw_reserve(w, 6 * n + 2))
@@ -246,6 +289,7 @@ void jw_string(struct jw *w, const char *s)
 
 void jw_double(struct jw *w, double v)
 {
+    DIVERT(w, jw_double(d_, v));
     separate(w);
     if (!jw_reserve(w, JW_FMT_DOUBLE_ROOM))
         return;
@@ -267,6 +311,7 @@ static size_t fmt_uint(uint64_t v, char *out)
 
 void jw_uint(struct jw *w, uint64_t v)
 {
+    DIVERT(w, jw_uint(d_, v));
     separate(w);
     if (!jw_reserve(w, JW_UINT_MAX_CHARS))
         return;
@@ -275,6 +320,7 @@ void jw_uint(struct jw *w, uint64_t v)
 
 void jw_int(struct jw *w, int64_t v)
 {
+    DIVERT(w, jw_int(d_, v));
     separate(w);
     if (!jw_reserve(w, JW_UINT_MAX_CHARS + 1))
         return;
@@ -288,15 +334,21 @@ void jw_int(struct jw *w, int64_t v)
 
 void jw_bool(struct jw *w, bool v)
 {
+    DIVERT(w, jw_bool(d_, v));
     separate(w);
     put_raw(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jw_null(struct jw *w)
 {
+    DIVERT(w, jw_null(d_));
     separate(w);
     put_raw(w, "null", 4);
 }
+
+static void npz_doubles(struct jw *w, const double *v, const size_t *idx, size_t n, size_t rows,
+                        size_t cols);
+static void npz_uint64s(struct jw *w, const uint64_t *v, size_t n);
 
 /* Room for n elements of at most each bytes plus a comma each, the brackets, and the number
  * formatter's room past the last element. */
@@ -337,6 +389,11 @@ static char *write_doubles(char *o, const double *v, size_t n)
 
 void jw_double_array(struct jw *w, const double *v, size_t n)
 {
+    DIVERT(w, jw_double_array(d_, v, n));
+    if (w->npz) {
+        npz_doubles(w, v, NULL, n, n, 0);
+        return;
+    }
     char *o = array_start(w, n, JW_FMT_DOUBLE_MAX);
     if (!o)
         return;
@@ -345,6 +402,11 @@ void jw_double_array(struct jw *w, const double *v, size_t n)
 
 void jw_double_array_indexed(struct jw *w, const double *v, const size_t *idx, size_t n)
 {
+    DIVERT(w, jw_double_array_indexed(d_, v, idx, n));
+    if (w->npz) {
+        npz_doubles(w, v, idx, n, n, 0);
+        return;
+    }
     char *o = array_start(w, n, JW_FMT_DOUBLE_MAX);
     if (!o)
         return;
@@ -361,6 +423,12 @@ void jw_double_array_indexed(struct jw *w, const double *v, const size_t *idx, s
 
 void jw_size_array(struct jw *w, const size_t *v, size_t n)
 {
+    DIVERT(w, jw_size_array(d_, v, n));
+    if (w->npz) {
+        _Static_assert(sizeof(size_t) == sizeof(uint64_t), "size_t is written as '<u8'");
+        npz_uint64s(w, (const uint64_t *)(const void *)v, n);
+        return;
+    }
     char *o = array_start(w, n, JW_UINT_MAX_CHARS);
     if (!o)
         return;
@@ -373,6 +441,11 @@ void jw_size_array(struct jw *w, const size_t *v, size_t n)
 
 void jw_uint64_array(struct jw *w, const uint64_t *v, size_t n)
 {
+    DIVERT(w, jw_uint64_array(d_, v, n));
+    if (w->npz) {
+        npz_uint64s(w, v, n);
+        return;
+    }
     char *o = array_start(w, n, JW_UINT_MAX_CHARS);
     if (!o)
         return;
@@ -441,6 +514,11 @@ static void *rows_job_run(void *arg)
 
 void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
 {
+    DIVERT(w, jw_double_matrix(d_, v, rows, cols));
+    if (w->npz) {
+        npz_doubles(w, v, NULL, rows * cols, rows, cols);
+        return;
+    }
     separate(w);
     if (cols > (SIZE_MAX / 4) / (JW_FMT_DOUBLE_MAX + 1) ||
         rows > (SIZE_MAX / 4) / (cols * (JW_FMT_DOUBLE_MAX + 1) + 3)) {
@@ -470,4 +548,172 @@ void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
         o += n;
     }
     array_finish(w, o, rows);
+}
+
+/* ---- npz mode ------------------------------------------------------------------------------ */
+
+/* The longest key or index kept for a member's name. */
+#define JW_NPZ_SEG_MAX 64
+
+struct jw_npz {
+    struct npz_writer zip;
+    struct jw params; /* the value of "params", as JSON */
+    bool diverting;   /* the calls go to params */
+    bool params_seen;
+    bool key_pending;                       /* a key waits for its value (arrays drop it) */
+    bool is_array[JW_MAX_DEPTH];            /* the container at each depth is an array */
+    size_t count[JW_MAX_DEPTH];             /* the elements an array at each depth has begun */
+    char seg[JW_MAX_DEPTH][JW_NPZ_SEG_MAX]; /* the key or index being written at each depth */
+};
+
+bool jw_npz_begin(struct jw *w)
+{
+    struct jw_npz *z = calloc(1, sizeof(*z));
+    if (!z) {
+        w->oom = true;
+        return false;
+    }
+    npz_writer_init(&z->zip);
+    jw_init(&z->params, 0);
+    w->npz = z;
+    if (z->zip.failed || z->params.oom)
+        w->oom = true;
+    return !w->oom;
+}
+
+static void npz_state_free(struct jw *w)
+{
+    if (!w->npz)
+        return;
+    npz_writer_free(&w->npz->zip);
+    jw_free(&w->npz->params);
+    free(w->npz);
+    w->npz = NULL;
+}
+
+static bool npz_diverting(const struct jw *w)
+{
+    return w->npz->diverting;
+}
+
+static struct jw *npz_params(struct jw *w)
+{
+    return &w->npz->params;
+}
+
+static void npz_divert_check(struct jw *w)
+{
+    if (w->npz->params.depth == 0)
+        w->npz->diverting = false; /* the value of "params" is complete */
+}
+
+/* A key: "params" at the top starts the diversion; any other waits for its value, which writes
+ * it to answer.json unless the value is an array. True when the key is taken care of. */
+static bool npz_key(struct jw *w, const char *key)
+{
+    struct jw_npz *z = w->npz;
+    if (w->depth == 1 && !z->params_seen && strcmp(key, "params") == 0) {
+        z->params_seen = z->diverting = true;
+        return true;
+    }
+    snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%s", key);
+    z->key_pending = true;
+    return true;
+}
+
+/* Before a value that answer.json keeps: its pending key, or its index in an array. */
+static void npz_before_value(struct jw *w)
+{
+    struct jw_npz *z = w->npz;
+    if (z->key_pending) {
+        z->key_pending = false;
+        write_key(w, z->seg[w->depth]);
+    } else if (!w->after_key && z->is_array[w->depth]) {
+        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%zu", z->count[w->depth]++);
+    }
+}
+
+static void npz_opened(struct jw *w, bool array)
+{
+    w->npz->is_array[w->depth] = array;
+    w->npz->count[w->depth] = 0;
+}
+
+/* Room for an array's member: the name from the path (its own key dropped from answer.json). */
+static void *npz_member(struct jw *w, const char *descr, int ndim, size_t rows, size_t cols,
+                        size_t bytes)
+{
+    struct jw_npz *z = w->npz;
+    char name[NPZ_NAME_MAX];
+    size_t len = 0;
+    if (z->key_pending)
+        z->key_pending = false;
+    else if (z->is_array[w->depth])
+        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%zu", z->count[w->depth]++);
+    else
+        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "value"); /* an array at the top */
+    name[0] = '\0';
+    for (unsigned d = w->depth ? 1 : 0; d <= w->depth && len < sizeof(name); d++)
+        len += (size_t)snprintf(name + len, sizeof(name) - len, "%s%s", len ? "." : "", z->seg[d]);
+    size_t shape[2] = {rows, cols};
+    void *o = w->oom ? NULL : npz_array_begin(&z->zip, name, descr, ndim, shape, bytes);
+    if (!o)
+        w->oom = true;
+    return o;
+}
+
+static void npz_doubles(struct jw *w, const double *v, const size_t *idx, size_t n, size_t rows,
+                        size_t cols)
+{
+    if (n > SIZE_MAX / sizeof(double)) {
+        w->oom = true;
+        return;
+    }
+    double *o = npz_member(w, "<f8", cols ? 2 : 1, rows, cols, n * sizeof(double));
+    if (!o)
+        return;
+    if (idx) {
+        for (size_t k = 0; k < n; k++) {
+            if (k + JW_PREFETCH_AHEAD < n)
+                __builtin_prefetch(&v[idx[k + JW_PREFETCH_AHEAD]]);
+            memcpy(o + k, &v[idx[k]], sizeof(double)); /* o need not be aligned */
+        }
+    } else if (n) {
+        memcpy(o, v, n * sizeof(double));
+    }
+    npz_member_end(&w->npz->zip);
+}
+
+static void npz_uint64s(struct jw *w, const uint64_t *v, size_t n)
+{
+    if (n > SIZE_MAX / sizeof(uint64_t)) {
+        w->oom = true;
+        return;
+    }
+    void *o = npz_member(w, "<u8", 1, n, 0, n * sizeof(uint64_t));
+    if (!o)
+        return;
+    if (n)
+        memcpy(o, v, n * sizeof(uint64_t));
+    npz_member_end(&w->npz->zip);
+}
+
+bool jw_npz_finish(struct jw *w)
+{
+    struct jw_npz *z = w->npz;
+    if (!z)
+        return !w->oom;
+    if (!w->oom && !z->params.oom) {
+        if (z->params_seen)
+            npz_add_file(&z->zip, "params.json", z->params.buf, z->params.len);
+        npz_add_file(&z->zip, "answer.json", w->buf, w->len);
+    }
+    size_t len = 0;
+    char *zip = w->oom || z->params.oom ? NULL : npz_writer_take(&z->zip, &len);
+    npz_state_free(w);
+    free(w->buf);
+    w->buf = zip;
+    w->len = w->cap = zip ? len : 0;
+    w->oom = !zip;
+    return zip != NULL;
 }

@@ -9,6 +9,8 @@
 /* Deepest nesting of objects and arrays a writer tracks. */
 #define JW_MAX_DEPTH 32
 
+struct jw_npz;
+
 /* Output so far; after an allocation failure every call is a no-op and oom stays set. */
 struct jw {
     char *buf;
@@ -18,12 +20,26 @@ struct jw {
     unsigned depth;
     bool after_key;               /* the next value follows "key": and needs no comma */
     bool has_items[JW_MAX_DEPTH]; /* the container at each depth already holds a value */
+    struct jw_npz *npz;           /* NULL: JSON; else the state of npz mode (jw_npz_begin) */
 };
 
 /* Start an empty writer with room for hint bytes (0: a small default). */
 void jw_init(struct jw *w, size_t hint);
 
-/* Release the buffer; the writer may be initialised again. */
+/* Switch a fresh writer to npz mode, in which the same calls write a .npz archive: each array
+ * (jw_double_array, jw_double_array_indexed, jw_size_array, jw_uint64_array, jw_double_matrix)
+ * becomes an .npy member ('<f8' or '<u8', shape (n,) or (rows, cols)) named by its path of keys
+ * and array indices joined by '.' ("runs.0.history.b"), the value of the top-level key "params"
+ * becomes the member params.json as JSON would write it, and what is left (the structure, scalars
+ * and strings, without the arrays) becomes answer.json. No number is formatted for an array.
+ * false when memory runs out. */
+bool jw_npz_begin(struct jw *w);
+
+/* End npz mode: the buffer becomes the archive's bytes, for jw_take; false (and oom set) when
+ * anything failed. */
+bool jw_npz_finish(struct jw *w);
+
+/* Release the buffer (and npz mode's state); the writer may be initialised again. */
 void jw_free(struct jw *w);
 
 /* Hand the buffer (not NUL-terminated) to the caller, who frees it with free(); NULL after oom. */

@@ -95,6 +95,8 @@ struct MHD_Response *http_response_new(const struct http_server *s, unsigned met
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
     if (r->last_modified[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, r->last_modified);
+    if (r->disposition[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, r->disposition);
     if (s->cfg->cors_origin) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
                                 s->cfg->cors_origin);
@@ -192,7 +194,7 @@ static bool check_headers(struct http_server *s, struct http_request *req, const
     if (!(req->route->methods & M_POST))
         return false;
     const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!http_is_json_media_type(ct)) {
+    if (!http_is_json_media_type(ct) && !http_is_npz_media_type(ct)) {
         api_problem_set(&prob, API_PROBLEM_UNSUPPORTED_MEDIA_TYPE, NULL,
                         "a POST body must be JSON (Content-Type: application/json); got %s%.64s%s",
                         ct ? "'" : "", ct ? ct : "no Content-Type", ct ? "'" : "");

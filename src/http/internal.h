@@ -79,6 +79,8 @@ struct http_deadline {
 /* A computing request's state between the steps of its path (serve_api.c). */
 struct http_api_state {
     bool accept_csv;  /* Accept prefers CSV (and the endpoint has it) */
+    bool accept_npz;  /* Accept prefers npz */
+    bool npz_body;    /* a POST whose body is an .npz archive (parameters in the query) */
     const char *inm;  /* If-None-Match of a GET; NULL: none */
     bool params_live; /* params hold a parse's allocations */
     struct api_params params;

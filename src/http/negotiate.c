@@ -56,6 +56,15 @@ bool http_accept_prefers_csv(const char *accept)
            http_accept_q(accept, "text", "csv") > http_accept_q(accept, "application", "json");
 }
 
+bool http_accept_prefers_npz(const char *accept)
+{
+    if (!accept)
+        return false;
+    double q = http_accept_q(accept, "application", "x-npz");
+    return q > http_accept_q(accept, "application", "json") &&
+           q > http_accept_q(accept, "text", "csv");
+}
+
 bool http_accept_prefers_html(const char *accept)
 {
     return accept &&
@@ -99,6 +108,18 @@ bool http_gzip_accepted(const char *accept_encoding)
         p = end;
     }
     return gzip_q > 0.0 || (gzip_q < 0.0 && star_q > 0.0);
+}
+
+bool http_is_npz_media_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (is_ows(*ct))
+        ct++;
+    size_t len = strcspn(ct, ";");
+    while (len > 0 && is_ows(ct[len - 1]))
+        len--;
+    return len == 17 && strncasecmp(ct, "application/x-npz", 17) == 0;
 }
 
 bool http_is_json_media_type(const char *ct)

@@ -11,6 +11,10 @@ double http_accept_q(const char *accept, const char *type, const char *subtype);
 /* True when Accept (may be NULL) ranks text/csv above application/json. */
 bool http_accept_prefers_csv(const char *accept);
 
+/* True when Accept (may be NULL) ranks application/x-npz above both application/json and text/csv.
+ */
+bool http_accept_prefers_npz(const char *accept);
+
 /* True when Accept (may be NULL) ranks text/html above application/json: a browser. */
 bool http_accept_prefers_html(const char *accept);
 
@@ -20,5 +24,8 @@ bool http_gzip_accepted(const char *accept_encoding);
 
 /* True for application/json or application/<something>+json, parameters ignored. */
 bool http_is_json_media_type(const char *content_type);
+
+/* True for application/x-npz, parameters ignored: a body of arrays. */
+bool http_is_npz_media_type(const char *content_type);
 
 #endif

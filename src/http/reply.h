@@ -28,6 +28,7 @@ struct http_reply {
     const char *vary;          /* NULL: none */
     char etag[HTTP_ETAG_MAX];  /* "": none */
     char last_modified[40];    /* "": none */
+    char disposition[80];      /* Content-Disposition; "": none */
     bool gzipped;              /* body is gzip-encoded (Content-Encoding: gzip) */
     bool gzip_decided;         /* the encoding is final: do not try to compress again */
     bool close;                /* close the connection after it (a request whose framing is bad) */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "encode/csv.h"
+#include "encode/npz.h"
 #include "gdlab/gdlab.h"
 #include "http/internal.h"
 #include "http/negotiate.h"
@@ -95,6 +96,9 @@ static bool read_request(struct http_request *req, struct query *q, struct http_
     }
     a->accept_csv = api_endpoint_has_csv(req->route->endpoint) &&
                     http_accept_prefers_csv(http_header(req, "Accept"));
+    a->accept_npz = http_accept_prefers_npz(http_header(req, "Accept"));
+    a->npz_body = req->method == M_POST &&
+                  http_is_npz_media_type(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE));
     a->inm = req->method == M_POST ? NULL : http_header(req, "If-None-Match");
     req->gzip_ok = http_gzip_accepted(http_header(req, "Accept-Encoding"));
     return false;
@@ -102,16 +106,28 @@ static bool read_request(struct http_request *req, struct query *q, struct http_
 
 /* ---- cache ---------------------------------------------------------------------------------- */
 
-/* A cache entry: the answer's ETag (HTTP_ETAG_MAX bytes, NUL-padded), one byte saying CSV and one
- * saying gzip, then the body as sent. */
+/* A cache entry: the answer's ETag (HTTP_ETAG_MAX bytes, NUL-padded), one byte for its format
+ * (enum api_format) and one saying gzip, then the body as sent. */
 #define CACHE_HEAD (HTTP_ETAG_MAX + 2)
 
-/* The headers of every computing answer: it may be cached, and an endpoint that answers CSV too
- * varies with Accept. */
-static void api_headers(struct http_reply *r, const struct http_request *req)
+/* The headers of every computing answer: it may be cached, and it varies with Accept (npz, and
+ * CSV where the endpoint has it). */
+static void api_headers(struct http_reply *r)
 {
     r->cache_control = API_CACHE_CONTROL;
-    r->vary = api_endpoint_has_csv(req->route->endpoint) ? "Accept" : NULL;
+    r->vary = "Accept";
+}
+
+/* The media type of a 200 answer in format (and, for npz, a file name: "surface.npz"). */
+static void format_headers(struct http_reply *r, const struct http_request *req, int format)
+{
+    if (format == API_FORMAT_NPZ) {
+        r->content_type = NPZ_CONTENT_TYPE;
+        snprintf(r->disposition, sizeof(r->disposition), "attachment; filename=\"%.40s.npz\"",
+                 req->route->path + 1);
+    } else {
+        r->content_type = format == API_FORMAT_CSV ? CSV_CONTENT_TYPE : "application/json";
+    }
 }
 
 /* If-None-Match names etag or its gzip variant: *matched is the one it named. */
@@ -142,7 +158,7 @@ static bool answer_cached(struct http_server *s, struct http_request *req, const
         free(v);
         return false;
     }
-    api_headers(r, req);
+    api_headers(r);
     memcpy(r->etag, v, HTTP_ETAG_MAX);
     r->etag[HTTP_ETAG_MAX - 1] = '\0';
     if (inm && etag_or_gzip_matches(inm, r->etag, r->etag)) {
@@ -150,7 +166,7 @@ static bool answer_cached(struct http_server *s, struct http_request *req, const
         http_reply_not_modified(r);
         return true;
     }
-    r->content_type = v[HTTP_ETAG_MAX] ? CSV_CONTENT_TYPE : "application/json";
+    format_headers(r, req, v[HTTP_ETAG_MAX]);
     r->gzipped = v[HTTP_ETAG_MAX + 1];
     r->gzip_decided = true; /* the entry holds the body as it was sent */
     memmove(v, v + CACHE_HEAD, len - CACHE_HEAD);
@@ -170,7 +186,7 @@ static void cache_put(struct http_server *s, const struct http_request *req,
     if (!v)
         return;
     memcpy(v, r->etag, strlen(r->etag));
-    v[HTTP_ETAG_MAX] = req->api.params.format == API_FORMAT_CSV;
+    v[HTTP_ETAG_MAX] = (char)req->api.params.format;
     v[HTTP_ETAG_MAX + 1] = r->gzipped;
     memcpy(v + CACHE_HEAD, r->body, r->len);
     response_cache_put(s->cache, req->api.key.buf, req->api.key.len, v, CACHE_HEAD + r->len);
@@ -191,6 +207,7 @@ static bool answer_from_cache_by_query(struct http_server *s, struct http_reques
     jw_array_begin(&a->key);
     jw_string(&a->key, req->route->path);
     jw_bool(&a->key, a->accept_csv);
+    jw_bool(&a->key, a->accept_npz);
     jw_bool(&a->key, req->gzip_ok);
     for (size_t i = 0; i < q->n_args; i++) {
         jw_string(&a->key, q->args[i].key);
@@ -218,7 +235,7 @@ static bool answer_from_cache_by_params(struct http_server *s, struct http_reque
     jw_key_string(&a->key, "path", req->route->path);
     jw_key_uint(&a->key, "given", a->params.given);
     api_params_write(&a->key, &a->params);
-    jw_key_bool(&a->key, "csv", a->params.format == API_FORMAT_CSV);
+    jw_key_uint(&a->key, "format", (uint64_t)a->params.format);
     jw_key_bool(&a->key, "gzip", req->gzip_ok);
     jw_object_end(&a->key);
     a->keyed = !a->key.oom;
@@ -235,7 +252,7 @@ static bool parse_params(struct http_server *s, struct http_request *req, const 
     const struct api_limits *lim = &s->cfg->limits;
     struct api_problem prob;
     int rc;
-    if (req->method == M_POST && q->n_args > 0) {
+    if (req->method == M_POST && !a->npz_body && q->n_args > 0) {
         api_problem_set(&prob, API_PROBLEM_INVALID_PARAMETER, q->args[0].key,
                         "a POST takes its parameters in the JSON body, not the query string "
                         "(found '%.64s')",
@@ -244,7 +261,10 @@ static bool parse_params(struct http_server *s, struct http_request *req, const 
         return true;
     }
     a->params_live = true;
-    if (req->method == M_POST)
+    if (a->npz_body)
+        rc = api_params_from_npz(&a->params, e->bit, e->default_scaler, q->args, q->n_args,
+                                 req->body ? req->body : "", req->body_len, lim, &prob);
+    else if (req->method == M_POST)
         rc = api_params_from_json(&a->params, e->bit, e->default_scaler, req->body ? req->body : "",
                                   req->body_len, lim, &prob);
     else
@@ -257,7 +277,9 @@ static bool parse_params(struct http_server *s, struct http_request *req, const 
         http_reply_problem(r, &prob, req->url);
         return true;
     }
-    if (!api_param_given(&a->params, P_FORMAT) && a->accept_csv)
+    if (!api_param_given(&a->params, P_FORMAT) && a->accept_npz)
+        a->params.format = API_FORMAT_NPZ;
+    else if (!api_param_given(&a->params, P_FORMAT) && a->accept_csv)
         a->params.format = API_FORMAT_CSV;
     return false;
 }
@@ -278,14 +300,15 @@ static bool api_etag(const struct http_request *req, const struct api_params *p,
         out[0] = '\0';
         return false;
     }
-    bool csv = p->format == API_FORMAT_CSV;
+    static const char *const formats[] = {"json", "csv", "npz"};
+    const char *format = formats[p->format];
     uint64_t defaults = api_params_data_defaults_given(p);
     struct http_etag_hasher h;
     http_etag_init(&h);
     http_etag_update_str(&h, GDLAB_VERSION);
     http_etag_update_str(&h, req->route->path);
     http_etag_update(&h, &defaults, sizeof(defaults));
-    http_etag_update(&h, csv ? "csv" : "json", csv ? 3 : 4);
+    http_etag_update(&h, format, strlen(format));
     http_etag_update(&h, w.buf, w.len);
     http_etag_final(&h, "", out);
     jw_free(&w);
@@ -298,7 +321,7 @@ static bool answer_not_modified(struct http_request *req, struct http_reply *r)
     if (!api_etag(req, &a->params, a->etag) || !a->inm ||
         !etag_or_gzip_matches(a->inm, a->etag, r->etag))
         return false;
-    api_headers(r, req);
+    api_headers(r);
     http_reply_not_modified(r);
     return true;
 }
@@ -412,6 +435,8 @@ static void compute(struct http_server *s, struct http_request *req, struct http
     }
     struct jw w;
     jw_init(&w, 0);
+    if (a->params.format == API_FORMAT_NPZ)
+        jw_npz_begin(&w); /* the same calls write an archive of arrays */
     if (req->route->endpoint->compute(&a->params, &cancel, &w, &prob) != 0) {
         jw_free(&w);
         bool late = prob.type == API_PROBLEM_DEADLINE_EXCEEDED;
@@ -423,12 +448,12 @@ static void compute(struct http_server *s, struct http_request *req, struct http
             r->retry_after = 0;
         return;
     }
+    jw_npz_finish(&w);
     http_reply_json_take(r, &w);
     if (r->status != 200)
         return;
-    if (a->params.format == API_FORMAT_CSV)
-        r->content_type = CSV_CONTENT_TYPE;
-    api_headers(r, req);
+    format_headers(r, req, a->params.format);
+    api_headers(r);
     snprintf(r->etag, sizeof(r->etag), "%s", a->etag);
     if (req->gzip_ok)
         http_reply_gzip(r);

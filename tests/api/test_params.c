@@ -166,6 +166,7 @@ struct request {
     char *body;    /* exactly body_len bytes, not NUL-terminated, as the adapter buffers it */
     size_t body_len;
     bool has_body;
+    bool npz; /* a POST of an .npz body (Content-Type: application/x-npz), the rest in the query */
     char path[256];
 };
 
@@ -252,6 +253,8 @@ static void request_from_case(struct request *rq, const json_t *c)
     }
     need(rq->method && target, "a case needs 'get', or 'method' and 'path'");
     rq->post = strcmp(rq->method, "POST") == 0;
+    const char *ct = json_string_value(json_object_get(c, "content_type"));
+    rq->npz = rq->post && ct && strcmp(ct, "application/x-npz") == 0;
     const char *q = strchr(target, '?');
     size_t path_len = q ? (size_t)(q - target) : strlen(target);
     need(path_len < sizeof(rq->path), "a case's path is too long");
@@ -300,6 +303,9 @@ static int parse(const struct request *rq, const struct api_limits *lim, struct 
                  struct api_problem *prob)
 {
     const struct api_endpoint *e = rq->endpoint;
+    if (rq->npz)
+        return api_params_from_npz(p, e->bit, e->default_scaler, rq->args, rq->n_args, rq->body,
+                                   rq->body_len, lim, prob);
     if (rq->post)
         return api_params_from_json(p, e->bit, e->default_scaler, rq->body, rq->body_len, lim,
                                     prob);
@@ -351,10 +357,10 @@ static enum skip_reason classify(const json_t *c, const struct request *rq)
         return SKIP_METHOD;
     if (!rq->endpoint)
         return SKIP_NOT_ENDPOINT;
-    if (rq->post && rq->has_query)
+    if (rq->post && rq->has_query && !rq->npz)
         return SKIP_POST_QUERY;
     const json_t *ct = json_object_get(c, "content_type");
-    if (rq->post && ct &&
+    if (rq->post && ct && !rq->npz &&
         (!json_is_string(ct) || strcmp(json_string_value(ct), "application/json") != 0))
         return SKIP_MEDIA_TYPE;
     const struct api_limits *lim = server_limits(c);

@@ -169,10 +169,7 @@ void api_write_analysis(struct jw *w, const char *key, const struct gd_analysis 
 void api_write_analysis_fields(struct jw *w, const struct gd_analysis *a)
 {
     jw_key(w, "hessian");
-    jw_array_begin(w);
-    jw_double_array(w, a->hessian[0], 2);
-    jw_double_array(w, a->hessian[1], 2);
-    jw_array_end(w);
+    jw_double_matrix(w, &a->hessian[0][0], 2, 2);
     jw_key(w, "hessian_eigenvalues");
     double eig[2] = {a->lambda_min, a->lambda_max};
     jw_double_array(w, eig, 2);
