@@ -242,6 +242,12 @@ int api_check_lr_finder(struct raw_params *raw, struct api_params *p, const stru
         return api_problem_set(
             prob, API_PROBLEM_OUT_OF_RANGE, GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
             "start_lr must be below end_lr; got %s and %s", NUM(p->start_lr), NUM(p->end_lr));
+    if (!isfinite(p->end_lr / p->start_lr))
+        return api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE,
+                               GIVEN(raw, P_END_LR) ? "end_lr" : "start_lr",
+                               "end_lr / start_lr must be a finite number (the exponential sweep "
+                               "raises it to a power); got %s / %s",
+                               NUM(p->end_lr), NUM(p->start_lr));
     return 0;
 }
 
@@ -253,10 +259,11 @@ int api_check_stability(struct raw_params *raw, struct api_params *p, const stru
     int kind = p->optimizer.v[0];
     if (p->optimizer.n != 1 || kind > GD_OPT_NESTEROV)
         return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, "optimizer",
-                               "the stability map has a closed form for one of gd, momentum or "
-                               "nesterov; got %s%s",
-                               p->optimizer.n != 1 ? "a list" : "",
-                               p->optimizer.n != 1 ? "" : api_param_rows[P_OPTIMIZER].words[kind]);
+                               "optimizer must be one of gd, momentum or nesterov here (the "
+                               "stability map has a closed form for those); got %s%s%s",
+                               p->optimizer.n != 1 ? "a list" : "'",
+                               p->optimizer.n != 1 ? "" : api_param_rows[P_OPTIMIZER].words[kind],
+                               p->optimizer.n != 1 ? "" : "'");
     for (int id = P_MOMENTUM_MIN; id <= P_MOMENTUM_STEPS; id++)
         if (GIVEN(raw, id) && kind == GD_OPT_GD)
             return api_problem_set(prob, API_PROBLEM_INVALID_PARAMETER, api_param_name(id),

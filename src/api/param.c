@@ -78,6 +78,8 @@ static double limit_max(enum api_limit limit, const struct api_limits *lim)
     switch (limit) {
     case API_LIMIT_N:
         return (double)lim->max_n;
+    case API_LIMIT_MAP_STEPS:
+        return (double)lim->max_grid_points; /* gd's map has one row */
     case API_LIMIT_GRID_STEPS:
         return (double)(lim->max_grid_points / 2); /* the other axis takes at least 2 */
     case API_LIMIT_EPOCHS:
@@ -104,6 +106,9 @@ static void limit_note(enum api_limit limit, const struct api_limits *lim, char 
                                         [API_LIMIT_RUNS] = "--max-runs"};
     if (limit == API_LIMIT_NONE)
         buf[0] = '\0';
+    else if (limit == API_LIMIT_MAP_STEPS)
+        snprintf(buf, cap, " (lr_steps * momentum_steps <= %zu, the server's --max-grid-points)",
+                 lim->max_grid_points);
     else if (limit == API_LIMIT_GRID_STEPS)
         snprintf(buf, cap, " (b_steps * w_steps <= %zu, the server's --max-grid-points)",
                  lim->max_grid_points);

@@ -126,6 +126,7 @@ enum api_limit {
     API_LIMIT_NONE,
     API_LIMIT_N,
     API_LIMIT_GRID_STEPS,
+    API_LIMIT_MAP_STEPS,
     API_LIMIT_EPOCHS,
     API_LIMIT_HISTORY,
     API_LIMIT_LRS,
@@ -215,14 +216,14 @@ enum api_limit {
     ROW(LR_MIN, "lr_min", NUM, EP_STABILITY, lr_min, .range = R_POSITIVE, .from_data = true)       \
     ROW(LR_MAX, "lr_max", NUM, EP_STABILITY, lr_max, .range = R_POSITIVE, .from_data = true)       \
     ROW(LR_STEPS, "lr_steps", SIZE, EP_STABILITY, lr_steps, .def = 200, .min = 2,                  \
-        .limit = API_LIMIT_GRID_STEPS)                                                             \
+        .limit = API_LIMIT_MAP_STEPS)                                                              \
     ROW(LR_SPACING, "lr_spacing", WORD, EP_STABILITY, lr_spacing, .words = spacing_words)          \
     ROW(MOMENTUM_MIN, "momentum_min", NUM, EP_STABILITY, momentum_min, .range = R_UNIT,            \
         .echo = ECHO_IF, .echo_if = api_uses_momentum)                                             \
     ROW(MOMENTUM_MAX, "momentum_max", NUM, EP_STABILITY, momentum_max, .def = 0.99,                \
         .range = R_UNIT, .echo = ECHO_IF, .echo_if = api_uses_momentum)                            \
     ROW(MOMENTUM_STEPS, "momentum_steps", SIZE, EP_STABILITY, momentum_steps, .def = 100,          \
-        .min = 1, .limit = API_LIMIT_GRID_STEPS, .echo = ECHO_IF, .echo_if = api_uses_momentum,    \
+        .min = 1, .limit = API_LIMIT_MAP_STEPS, .echo = ECHO_IF, .echo_if = api_uses_momentum,     \
         .check = api_check_stability)                                                              \
     ROW(START_LR, "start_lr", NUM, EP_LR_FINDER, start_lr, .def = 1e-4, .range = R_POSITIVE)       \
     ROW(END_LR, "end_lr", NUM, EP_LR_FINDER, end_lr, .def = 10, .range = R_POSITIVE)               \

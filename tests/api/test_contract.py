@@ -18,6 +18,12 @@ ENDPOINTS = {
     "/cross-section": {"seed": 7, "n": 30, "b": 0.3, "w": 1.5, "snap": False, "delta": 0.05},
     "/train": {"seed": 7, "n": 30, "lr": [0.05, 0.5], "epochs": 50, "history": 11, "tol": 0.0},
     "/scale": {"seed": 7, "n": 30, "x_multiplier": 10.0, "scaler": "standard"},
+    "/stability": {"seed": 7, "n": 30, "optimizer": "nesterov", "lr_min": 0.01, "lr_max": 3.0,
+                   "lr_steps": 12, "lr_spacing": "linear", "momentum_min": 0.1,
+                   "momentum_max": 0.9, "momentum_steps": 5},
+    "/lr-finder": {"seed": 7, "n": 30, "b0": 0.5, "w0": -1.0, "optimizer": "gd", "start_lr": 0.001,
+                   "end_lr": 5.0, "num_iter": 40, "step_mode": "linear", "smooth_f": 0.1,
+                   "diverge_th": 4.0},
 }
 
 DATA_PARAMS = ["seed", "n", "true_b", "true_w", "noise", "x_multiplier", "train_fraction",
@@ -29,6 +35,10 @@ PARAMS = {
                                      "split", "b", "w", "snap", "delta"],
     "/train": DATA_PARAMS + ["lr", "epochs", "b0", "w0", "optimizer", "history", "tol"],
     "/scale": DATA_PARAMS,
+    "/stability": DATA_PARAMS + ["optimizer", "lr_min", "lr_max", "lr_steps", "lr_spacing",
+                                 "momentum_min", "momentum_max", "momentum_steps"],
+    "/lr-finder": DATA_PARAMS + ["b0", "w0", "optimizer", "start_lr", "end_lr", "num_iter",
+                                 "step_mode", "smooth_f", "diverge_th"],
 }
 # /train's parameters beyond plain gradient descent: a request that gives none of them (and no
 # optimizer but gd) is answered as before them, and echoes only PARAMS["/train"].
@@ -140,6 +150,29 @@ class ContractTest(unittest.TestCase):
         self.assertEqual(sorted(sc), ["after", "before", "params", "scaler", "train", "val"])
         self.assertEqual(sorted(sc["train"]), ["x", "x_raw"])
 
+        st = self.server.get("/stability", {"optimizer": "momentum", "lr_steps": 4,
+                                            "momentum_steps": 3}).json
+        self.assertEqual(sorted(st), ["analysis", "lr", "lr_critical", "momentum", "params",
+                                      "polyak", "rho"])
+        self.assertEqual((len(st["lr"]), len(st["momentum"]), len(st["lr_critical"])), (4, 3, 3))
+        self.assertEqual([len(row) for row in st["rho"]], [4, 4, 4])
+        self.assertEqual(sorted(st["polyak"]), ["lr", "momentum", "rate"])
+        gd = self.server.get("/stability", {"lr_steps": 2}).json
+        self.assertEqual((gd["momentum"], len(gd["rho"])), ([0.0], 1))
+        self.assertNotIn("momentum_steps", gd["params"])
+
+        lf = self.server.get("/lr-finder", {"num_iter": 20}).json
+        self.assertEqual(sorted(lf), ["analysis", "loss", "lr", "lr_critical",
+                                      "lr_critical_optimizer", "lr_optimal", "min_loss",
+                                      "params", "raw_loss", "stopped_at", "suggestion"])
+        self.assertEqual(sorted(lf["suggestion"]), ["index", "lr"])
+        self.assertEqual(sorted(lf["min_loss"]), ["index", "loss", "lr"])
+        count = 20 if lf["stopped_at"] is None else lf["stopped_at"] + 1
+        self.assertEqual((len(lf["lr"]), len(lf["loss"]), len(lf["raw_loss"])), (count,) * 3)
+        few = self.server.get("/lr-finder", {"optimizer": "adam", "num_iter": 5}).json
+        self.assertEqual(few["suggestion"], {"index": None, "lr": None})
+        self.assertIsNone(few["lr_critical_optimizer"])
+
     def test_history_sampling(self):
         t = self.server.get("/train", {"epochs": 1000, "history": 5}).json
         self.assertEqual(t["runs"][0]["history"]["epoch"], [0, 250, 500, 750, 1000])
@@ -165,7 +198,8 @@ class ContractTest(unittest.TestCase):
         self.assertEqual(idx.json["name"], "gdlab")
         self.assertRegex(idx.json["version"], r"^\d+\.\d+\.\d+$")
         paths = [e["path"] for e in idx.json["endpoints"]]
-        for p in ["/", "/health", "/dataset", "/surface", "/cross-section", "/train", "/scale"]:
+        for p in ["/", "/health", "/dataset", "/surface", "/cross-section", "/train", "/scale",
+                  "/stability", "/lr-finder"]:
             self.assertIn(p, paths)
         train = next(e for e in idx.json["endpoints"] if e["path"] == "/train")
         # format (json or csv) picks the representation and is not echoed in params

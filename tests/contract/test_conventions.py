@@ -15,7 +15,8 @@ from checks import check_response
 from contract_lib import OPENAPI, Draining, Server, Spec
 
 SPEC = Spec()
-COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale"]
+COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale", "/stability",
+           "/lr-finder"]
 server = None
 
 

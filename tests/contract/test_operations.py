@@ -12,7 +12,8 @@ from checks import check_response, documented_media
 from contract_lib import Draining, Server, Spec
 
 SPEC = Spec()
-COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale"]
+COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale", "/stability",
+           "/lr-finder"]
 MAX_BODY = 65536
 # Cheap parameter sets for each computing endpoint, beside the defaults ({}).
 QUERIES = {
@@ -36,6 +37,20 @@ QUERIES = {
                {"optimizer": "adam", "batch_size": 16, "schedule": "onecycle", "epochs": 4},
                {"schedule": "exponential", "gamma": 0.9, "epochs": 20, "history": 2}],
     "/scale": [{}, {"x_multiplier": 10}, {"scaler": "minmax"}, {"scaler": "none"}],
+    "/stability": [{"lr_steps": 5}, {"optimizer": "gd", "lr_min": 0.01, "lr_max": 2,
+                                     "lr_spacing": "linear", "lr_steps": 9},
+                   {"optimizer": "momentum", "lr_steps": 7, "momentum_steps": 4},
+                   {"optimizer": "nesterov", "momentum_min": 0.2, "momentum_max": 0.8,
+                    "momentum_steps": 3, "lr_steps": 6, "x_multiplier": 10, "scaler": "standard"},
+                   {"optimizer": "momentum", "momentum_min": 0.5, "momentum_steps": 1,
+                    "lr_steps": 3}],
+    "/lr-finder": [{}, {"num_iter": 10}, {"optimizer": "momentum", "momentum": 0.5,
+                                          "step_mode": "linear", "end_lr": 2, "num_iter": 30},
+                   {"optimizer": "adam", "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
+                    "weight_decay": 0.001, "num_iter": 20},
+                   {"optimizer": "rmsprop", "alpha": 0.9, "batch_size": 8, "shuffle": False,
+                    "shuffle_seed": 3, "smooth_f": 0, "diverge_th": 2, "num_iter": 40},
+                   {"b0": 1, "w0": 2, "start_lr": 0.01, "end_lr": 1, "x_multiplier": 10}],
 }
 # Paths a server might be expected to have; any that it serves must be documented.
 PROBES = ["/index.html", "/api", "/v1", "/v1/dataset", "/docs/", "/doc", "/swagger",
@@ -272,7 +287,8 @@ class OutOfMemory(unittest.TestCase):
         # then exceed by far.
         huge = {"/dataset": {"n": 1000000}, "/surface": {"b_steps": 2000, "w_steps": 2000},
                 "/cross-section": {"n": 1000000}, "/train": {"n": 1000000},
-                "/scale": {"n": 1000000}}
+                "/scale": {"n": 1000000}, "/stability": {"n": 1000000},
+                "/lr-finder": {"n": 1000000}}
         s = None
         for mb in range(40, 257, 8):
             def cap(limit=mb << 20):

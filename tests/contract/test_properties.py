@@ -3,13 +3,15 @@
 - valid sets (every value inside its documented type and range, cross-parameter rules kept, sizes
   kept small) answer 200, validate against the response schema, and echo every parameter sent; a
   /train answer also has one run per (optimizer, lr) pair in request order, and, beyond plain gd,
-  each run's hyperparameters, history and rates as the document describes them;
+  each run's hyperparameters, history and rates as the document describes them; a /stability map
+  has the grid asked for, and a /lr-finder curve the points, stop, suggestion and critical rate the
+  document describes;
 - invalid sets (one parameter pushed outside its documented type, range or enum, an unknown name, a
   repeated name) answer 400 application/problem+json that names that parameter;
 - wild sets (any double, sizes still small) answer 200 or a 400 naming a parameter;
 - nothing answers 5xx or drops the connection.
 
-$GDLAB_PROPERTY_EXAMPLES sets the examples per test (default 150: 25 tests, thousands of requests
+$GDLAB_PROPERTY_EXAMPLES sets the examples per test (default 150: 42 tests, thousands of requests
 per run); CTest's timeout bounds the run.
 """
 import itertools
@@ -32,7 +34,8 @@ from checks import check_response
 from contract_lib import Server, Spec
 
 SPEC = Spec()
-COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale"]
+COMPUTE = ["/dataset", "/surface", "/cross-section", "/train", "/scale", "/stability",
+           "/lr-finder"]
 EXAMPLES = int(os.environ.get("GDLAB_PROPERTY_EXAMPLES", "150"))
 # Developers' runs explore new examples every time; CI (CI=true) replays a fixed sequence, so that a
 # submission's verdict does not depend on the draw. GDLAB_PROPERTY_RANDOM=1 explores in CI too.
@@ -40,7 +43,8 @@ DERANDOMIZE = bool(os.environ.get("CI")) and not os.environ.get("GDLAB_PROPERTY_
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,
                     derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
 # Sizes a valid set stays under, so that thousands of requests take seconds, not hours.
-CAPS = {"n": 300, "b_steps": 40, "w_steps": 40, "epochs": 3000, "history": 200}
+CAPS = {"n": 300, "b_steps": 40, "w_steps": 40, "epochs": 3000, "history": 200, "lr_steps": 60,
+        "momentum_steps": 30, "num_iter": 60}
 # Magnitudes of the valid numbers: the schema's "number" is any double, but the data must stay
 # representable (y = b + w*x must not overflow); the wild tests go beyond.
 MAG = 1e3
@@ -68,6 +72,11 @@ OPTIM_PARAMS = ("momentum", "beta1", "beta2", "alpha", "eps", "weight_decay", "b
 MAX_RUNS = 16
 # Mini-batch work per request (epochs x runs x training points), kept like the full-batch runs'.
 MAX_BATCH_WORK = 300000
+# /stability's momentum axis (src/api/param.c's check_stability) and /lr-finder's closed forms.
+MOMENTUM_AXIS = ("momentum_min", "momentum_max", "momentum_steps")
+ADAPTIVE = ("adagrad", "rmsprop", "adam", "adamw")
+# plot()'s trim of the suggestion's range: skip_start 10, skip_end 5, and numpy.gradient's 2 points
+SUGGEST_MIN_POINTS = 17
 
 server = None
 stats = {"requests": 0, "valid": 0, "invalid": 0, "wild": 0, "start": time.monotonic()}
@@ -226,6 +235,15 @@ def valid_set(draw, path, post, wild=False):
     if path == "/train" and not wild:
         runs = len(as_list(p.get("lr", 0.1))) * len(as_list(p.get("optimizer", "gd")))
         assume(p.get("epochs", 1000) * runs * (1 + n / 1000) <= 20000)
+    if path == "/stability":
+        keep_stability_rules(draw, p, lambda name: schema_of(path, name, post), wild)
+        if not wild:
+            # the map needs the training feature's Hessian inverted: two distinct x in the split
+            assume(math.floor(n * f) >= 2)
+            if "x" in p:
+                assume(len(set(p["x"])) == len(p["x"]))
+    if path == "/lr-finder":
+        keep_lr_finder_rules(draw, p, max(1, math.floor(n * f)), wild)
     return p
 
 
@@ -272,6 +290,69 @@ def keep_train_rules(draw, p, n_train):
         most = max(1, MAX_BATCH_WORK // (runs * n_train))
         if p.get("epochs", 1000) > most:
             p["epochs"] = draw(st.integers(1, most))
+
+
+def keep_stability_rules(draw, p, schema, wild):
+    """Make a /stability set keep the documented rules: the momentum axis only with momentum or
+    nesterov (the optimizer switched to one of them, or the axis dropped), momentum_min below
+    momentum_max (at most it with one row), and lr_min below lr_max. A missing end of the rates is
+    resolved from the data, so an end given alone gets the other drawn too. lr_steps x
+    momentum_steps stays under the grid cap by CAPS."""
+    axis = [k for k in MOMENTUM_AXIS if k in p]
+    if axis and p.get("optimizer", "gd") == "gd":
+        if draw(st.booleans()):
+            p["optimizer"] = draw(st.sampled_from(["momentum", "nesterov"]))
+        else:
+            for k in axis:
+                del p[k]
+    if p.get("optimizer", "gd") != "gd":
+        lo, hi = p.get("momentum_min", 0.0), p.get("momentum_max", 0.99)
+        if not (lo < hi if p.get("momentum_steps", 100) > 1 else lo <= hi):
+            if "momentum_min" in p and "momentum_max" in p and lo != hi:
+                p["momentum_min"], p["momentum_max"] = hi, lo
+            else:
+                p.pop("momentum_min", None)
+                p.pop("momentum_max", None)
+    if ("lr_min" in p) != ("lr_max" in p):
+        other = "lr_max" if "lr_min" in p else "lr_min"
+        p[other] = draw(valid_value(other, schema(other), wild))
+    if "lr_min" in p:
+        assume(p["lr_min"] != p["lr_max"])
+        p["lr_min"], p["lr_max"] = sorted((p["lr_min"], p["lr_max"]))
+
+
+def keep_lr_finder_rules(draw, p, n_train, wild):
+    """Make a /lr-finder set keep the documented rules: one optimizer, a hyperparameter only with
+    an optimizer that reads it (the optimizer switched to one, or the hyperparameter dropped),
+    nesterov with momentum > 0, batch_size within the training split, shuffle and shuffle_seed only
+    with mini-batches, start_lr < end_lr with a finite ratio; num_iter stays small by CAPS."""
+    given = [k for k in HYPER_USERS if k in p]
+    if given and "optimizer" not in p and draw(st.booleans()):
+        p["optimizer"] = draw(st.sampled_from(HYPER_USERS[given[0]]))
+    opt = p.get("optimizer", "gd")
+    for name, users in HYPER_USERS.items():
+        if name in p and opt not in users:
+            del p[name]
+    if opt == "nesterov" and p.get("momentum", 0.9) == 0:
+        p["momentum"] = 0.5
+    if p.get("batch_size", 0) > n_train:
+        p["batch_size"] = p["batch_size"] % (n_train + 1)
+    if any(k in p for k in BATCH_USERS) and p.get("batch_size", 0) == 0:
+        if draw(st.booleans()):
+            p["batch_size"] = draw(st.integers(1, n_train))
+        else:
+            for k in BATCH_USERS:
+                p.pop(k, None)
+    start, end = p.get("start_lr", 1e-4), p.get("end_lr", 10.0)
+    if not (start < end and math.isfinite(end / start)):
+        if "start_lr" in p and "end_lr" in p:
+            start, end = sorted((start, end))
+            if not wild:
+                assume(start < end and math.isfinite(end / start))
+            p["start_lr"], p["end_lr"] = start, end
+        else:
+            p.pop("start_lr", None)
+            p.pop("end_lr", None)
 
 
 NON_NUMBERS = st.sampled_from(["abc", "", "1,2", "0x", "1e", "--1", " 1", "1 ", "true", "null"])
@@ -394,9 +475,10 @@ def invalid_set(draw, path, post):
         from contract_lib import encode_query
         return encode_query(p) + ("&" if p else "") + name, name
     p[name] = draw(invalid_values(schema_of(path, name, post), post))
-    if name == "optimizer" and draw(st.integers(0, 3)) == 0:
-        # valid names, too many runs: the request's own optimizers repeated (so that each of its
-        # hyperparameters stays used and the run count is the first thing wrong)
+    if name == "optimizer" and path in ("/train", "/lr-finder") and draw(st.integers(0, 3)) == 0:
+        # valid names, too many runs (/lr-finder: more than its one): the request's own optimizers
+        # repeated (so that each of its hyperparameters stays used and the run count is the first
+        # thing wrong); /stability's answer to a list is held by tests/api/error_cases.json
         p[name] = (optimizers * (MAX_RUNS + 1))[:MAX_RUNS + 1]
     if name in ("n", "train_fraction") and isinstance(p[name], (int, float)) and \
             not isinstance(p[name], bool) and "x" in p:
@@ -486,6 +568,62 @@ def train_mismatch(sent, answer):
     return None
 
 
+def stability_mismatch(sent, answer):
+    """What in a /stability answer breaks the document's account of its map, or None: lr_steps
+    rates from lr_min to lr_max (both exact), one momentum row (0) for gd and momentum_steps rows
+    from momentum_min otherwise, rho rows x columns, one critical rate per row."""
+    params = answer["params"]
+    lr, beta, rho = answer["lr"], answer["momentum"], answer["rho"]
+    rows = params.get("momentum_steps", 1)
+    if params["optimizer"] == "gd" and beta != [0.0]:
+        return "gd's map has the rows %r" % beta
+    if len(lr) != params["lr_steps"] or (lr[0], lr[-1]) != (params["lr_min"], params["lr_max"]):
+        return "%d rates from %r to %r for %r" % (len(lr), lr[0], lr[-1], params)
+    if len(beta) != rows or beta[0] != params.get("momentum_min", 0.0):
+        return "%d momenta from %r for %r" % (len(beta), beta[0], params)
+    if len(rho) != rows or any(len(row) != len(lr) for row in rho):
+        return "rho is not %d x %d" % (rows, len(lr))
+    if len(answer["lr_critical"]) != rows:
+        return "%d critical rates for %d rows" % (len(answer["lr_critical"]), rows)
+    return None
+
+
+def lr_finder_mismatch(sent, answer):
+    """What in a /lr-finder answer breaks the document's account of its curve, or None: num_iter
+    points or stopped_at + 1, the first at start_lr; a suggestion exactly when there are 17 points,
+    inside the trimmed range; min_loss the first smallest smoothed loss; lr_critical_optimizer
+    null exactly without a closed form."""
+    params = answer["params"]
+    lr, loss, raw = answer["lr"], answer["loss"], answer["raw_loss"]
+    count = params["num_iter"] if answer["stopped_at"] is None else answer["stopped_at"] + 1
+    if not len(lr) == len(loss) == len(raw) == count or count > params["num_iter"]:
+        return "%d/%d/%d points, stopped_at %r, num_iter %d" % (
+            len(lr), len(loss), len(raw), answer["stopped_at"], params["num_iter"])
+    if lr[0] != params["start_lr"] or loss[0] != raw[0]:
+        return "the first point is (%r, %r, %r)" % (lr[0], loss[0], raw[0])
+    k = answer["suggestion"]["index"]
+    if (k is None) != (count < SUGGEST_MIN_POINTS):
+        return "suggestion %r with %d points" % (k, count)
+    if k is not None and not (10 <= k < count - 5 and answer["suggestion"]["lr"] == lr[k]):
+        return "suggestion %r outside the trimmed range of %d points" % (
+            answer["suggestion"], count)
+    best = answer["min_loss"]
+    if best["index"] is not None:
+        finite = [v for v in loss if v is not None]
+        if best["loss"] != min(finite) or loss.index(best["loss"]) != best["index"] or \
+                best["lr"] != lr[best["index"]]:
+            return "min_loss %r is not the first smallest loss" % best
+    closed = params["optimizer"] not in ADAPTIVE and params.get("batch_size", 0) == 0 and \
+        params.get("weight_decay", 0.0) == 0.0
+    if (answer["lr_critical_optimizer"] is None) == closed and answer["lr_critical"] is not None:
+        return "lr_critical_optimizer %r for %r" % (answer["lr_critical_optimizer"], params)
+    return None
+
+
+MISMATCH = {"/train": train_mismatch, "/stability": stability_mismatch,
+            "/lr-finder": lr_finder_mismatch}
+
+
 class Properties(unittest.TestCase):
     def check_valid(self, path, post, params):
         stats["valid"] += 1
@@ -494,8 +632,8 @@ class Properties(unittest.TestCase):
         check_response(SPEC, path, "post" if post else "get", resp)
         mismatch = echo_matches(params, resp.json["params"])
         self.assertIsNone(mismatch)
-        if path == "/train":
-            self.assertIsNone(train_mismatch(params, resp.json), params)
+        if path in MISMATCH:
+            self.assertIsNone(MISMATCH[path](params, resp.json), params)
 
     def check_invalid(self, path, post, case):
         stats["invalid"] += 1

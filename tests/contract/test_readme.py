@@ -103,7 +103,8 @@ class Readme(unittest.TestCase):
         self.assertGreaterEqual(len(self.examples), MIN_EXAMPLES,
                                 "the README should show a curl example for every endpoint")
         paths = {re.search(r"8080(/[a-z\-]*)", cmd).group(1) for _, cmd, _ in self.examples}
-        for path in ("/dataset", "/surface", "/cross-section", "/train", "/scale", "/health", "/"):
+        for path in ("/dataset", "/surface", "/cross-section", "/train", "/scale", "/stability",
+                     "/lr-finder", "/health", "/"):
             self.assertIn(path, paths)
 
     def test_examples(self):

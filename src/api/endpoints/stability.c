@@ -24,11 +24,15 @@ static void geomspace(double lo, double hi, size_t n, double *out)
 }
 
 /* The learning rates by default: from a thousandth of gd's critical rate to twice the largest
- * critical rate of the map's momenta, so that the boundary crosses the whole map. */
+ * critical rate of the map's momenta, so that the boundary crosses the whole map. The critical
+ * rate is monotone in beta (rising for heavy ball, falling for Nesterov): the largest is at one
+ * end of the momentum axis. */
 static int lr_range(struct api_params *p, const struct gd_analysis *a, struct api_problem *prob)
 {
     enum gd_optimizer kind = (enum gd_optimizer)p->optimizer.v[0];
-    double top = gd_stability_lr_critical(kind, p->momentum_max, a->lambda_max);
+    double top = gd_stability_lr_critical(kind, p->momentum_min, a->lambda_max);
+    if (p->momentum_steps > 1)
+        top = fmax(top, gd_stability_lr_critical(kind, p->momentum_max, a->lambda_max));
     if (!api_param_given(p, P_LR_MIN))
         p->lr_min = 1e-3 * a->lr_critical;
     if (!api_param_given(p, P_LR_MAX))
