@@ -3,21 +3,21 @@
  * elements once (JW_FMT_DOUBLE_MAX + 1 bytes per double, plus the formatter's scratch room past
  * the end) and then write without further checks,
  * which is what makes a 4-million-point surface cheap to serialise.
+ *
+ * npz mode (jw_npz_begin) lives in json_writer_npz.c: the calls below hand their values to it
+ * while w->npz is set.
  */
 #include "encode/json_writer.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "encode/fmt_double.h"
-#include "encode/npz.h"
+#include "encode/json_writer_npz.h"
 
 #define JW_DEFAULT_CAP 1024
 #define JW_UINT_MAX_CHARS 20
-/* How many elements ahead an indexed array prefetches its values. */
-#define JW_PREFETCH_AHEAD 16
 /* Matrices with at least this many values are formatted by two threads; below it the thread costs
  * more than it saves. */
 #define JW_PARALLEL_MIN_VALUES (1u << 17)
@@ -33,11 +33,9 @@ void jw_init(struct jw *w, size_t hint)
     }
 }
 
-static void npz_state_free(struct jw *w);
-
 void jw_free(struct jw *w)
 {
-    npz_state_free(w);
+    jw_npz_state_free(w);
     free(w->buf);
     w->buf = NULL;
     w->len = w->cap = 0;
@@ -95,13 +93,11 @@ static inline void put_char(struct jw *w, char c)
     w->buf[w->len++] = c;
 }
 
-static void npz_before_value(struct jw *w);
-
 /* The comma (or nothing) that goes before a value or key at the current depth. */
 static inline void separate(struct jw *w)
 {
     if (w->npz)
-        npz_before_value(w);
+        jw_npz_before_value(w);
     if (w->after_key) {
         w->after_key = false;
         return;
@@ -111,22 +107,17 @@ static inline void separate(struct jw *w)
     w->has_items[w->depth] = true;
 }
 
-static void npz_opened(struct jw *w, bool array);
-
 /* npz mode, while the value of "params" is written: the call goes to that member's own writer d_,
  * and the mode ends with the value. */
 #define DIVERT(w, call)                                                                            \
     do {                                                                                           \
-        if ((w)->npz && npz_diverting(w)) {                                                        \
-            struct jw *d_ = npz_params(w);                                                         \
+        if ((w)->npz && jw_npz_diverting(w)) {                                                     \
+            struct jw *d_ = jw_npz_params(w);                                                      \
             call;                                                                                  \
-            npz_divert_check(w);                                                                   \
+            jw_npz_divert_check(w);                                                                \
             return;                                                                                \
         }                                                                                          \
     } while (0)
-static bool npz_diverting(const struct jw *w);
-static struct jw *npz_params(struct jw *w);
-static void npz_divert_check(struct jw *w);
 
 static void open_container(struct jw *w, char c)
 {
@@ -139,7 +130,7 @@ static void open_container(struct jw *w, char c)
     w->depth++;
     w->has_items[w->depth] = false;
     if (w->npz)
-        npz_opened(w, c == '[');
+        jw_npz_opened(w, c == '[');
 }
 
 static void close_container(struct jw *w, char c)
@@ -173,9 +164,7 @@ void jw_array_end(struct jw *w)
     close_container(w, ']');
 }
 
-static bool npz_key(struct jw *w, const char *key);
-
-static void write_key(struct jw *w, const char *key)
+void jw_write_key(struct jw *w, const char *key)
 {
     separate(w);
     size_t n = strlen(key);
@@ -194,9 +183,9 @@ static void write_key(struct jw *w, const char *key)
 void jw_key(struct jw *w, const char *key)
 {
     DIVERT(w, jw_key(d_, key));
-    if (w->npz && npz_key(w, key))
+    if (w->npz && jw_npz_key(w, key))
         return;
-    write_key(w, key);
+    jw_write_key(w, key);
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when it is not valid. */
@@ -346,10 +335,6 @@ void jw_null(struct jw *w)
     put_raw(w, "null", 4);
 }
 
-static void npz_doubles(struct jw *w, const double *v, const size_t *idx, size_t n, size_t rows,
-                        size_t cols);
-static void npz_uint64s(struct jw *w, const uint64_t *v, size_t n);
-
 /* Room for n elements of at most each bytes plus a comma each, the brackets, and the number
  * formatter's room past the last element. */
 static char *array_start(struct jw *w, size_t n, size_t each)
@@ -391,7 +376,7 @@ void jw_double_array(struct jw *w, const double *v, size_t n)
 {
     DIVERT(w, jw_double_array(d_, v, n));
     if (w->npz) {
-        npz_doubles(w, v, NULL, n, n, 0);
+        jw_npz_doubles(w, v, NULL, n, n, 0);
         return;
     }
     char *o = array_start(w, n, JW_FMT_DOUBLE_MAX);
@@ -404,7 +389,7 @@ void jw_double_array_indexed(struct jw *w, const double *v, const size_t *idx, s
 {
     DIVERT(w, jw_double_array_indexed(d_, v, idx, n));
     if (w->npz) {
-        npz_doubles(w, v, idx, n, n, 0);
+        jw_npz_doubles(w, v, idx, n, n, 0);
         return;
     }
     char *o = array_start(w, n, JW_FMT_DOUBLE_MAX);
@@ -426,7 +411,7 @@ void jw_size_array(struct jw *w, const size_t *v, size_t n)
     DIVERT(w, jw_size_array(d_, v, n));
     if (w->npz) {
         _Static_assert(sizeof(size_t) == sizeof(uint64_t), "size_t is written as '<u8'");
-        npz_uint64s(w, (const uint64_t *)(const void *)v, n);
+        jw_npz_uint64s(w, (const uint64_t *)(const void *)v, n);
         return;
     }
     char *o = array_start(w, n, JW_UINT_MAX_CHARS);
@@ -443,7 +428,7 @@ void jw_uint64_array(struct jw *w, const uint64_t *v, size_t n)
 {
     DIVERT(w, jw_uint64_array(d_, v, n));
     if (w->npz) {
-        npz_uint64s(w, v, n);
+        jw_npz_uint64s(w, v, n);
         return;
     }
     char *o = array_start(w, n, JW_UINT_MAX_CHARS);
@@ -516,7 +501,7 @@ void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
 {
     DIVERT(w, jw_double_matrix(d_, v, rows, cols));
     if (w->npz) {
-        npz_doubles(w, v, NULL, rows * cols, rows, cols);
+        jw_npz_doubles(w, v, NULL, rows * cols, rows, cols);
         return;
     }
     separate(w);
@@ -548,172 +533,4 @@ void jw_double_matrix(struct jw *w, const double *v, size_t rows, size_t cols)
         o += n;
     }
     array_finish(w, o, rows);
-}
-
-/* ---- npz mode ------------------------------------------------------------------------------ */
-
-/* The longest key or index kept for a member's name. */
-#define JW_NPZ_SEG_MAX 64
-
-struct jw_npz {
-    struct npz_writer zip;
-    struct jw params; /* the value of "params", as JSON */
-    bool diverting;   /* the calls go to params */
-    bool params_seen;
-    bool key_pending;                       /* a key waits for its value (arrays drop it) */
-    bool is_array[JW_MAX_DEPTH];            /* the container at each depth is an array */
-    size_t count[JW_MAX_DEPTH];             /* the elements an array at each depth has begun */
-    char seg[JW_MAX_DEPTH][JW_NPZ_SEG_MAX]; /* the key or index being written at each depth */
-};
-
-bool jw_npz_begin(struct jw *w)
-{
-    struct jw_npz *z = calloc(1, sizeof(*z));
-    if (!z) {
-        w->oom = true;
-        return false;
-    }
-    npz_writer_init(&z->zip);
-    jw_init(&z->params, 0);
-    w->npz = z;
-    if (z->zip.failed || z->params.oom)
-        w->oom = true;
-    return !w->oom;
-}
-
-static void npz_state_free(struct jw *w)
-{
-    if (!w->npz)
-        return;
-    npz_writer_free(&w->npz->zip);
-    jw_free(&w->npz->params);
-    free(w->npz);
-    w->npz = NULL;
-}
-
-static bool npz_diverting(const struct jw *w)
-{
-    return w->npz->diverting;
-}
-
-static struct jw *npz_params(struct jw *w)
-{
-    return &w->npz->params;
-}
-
-static void npz_divert_check(struct jw *w)
-{
-    if (w->npz->params.depth == 0)
-        w->npz->diverting = false; /* the value of "params" is complete */
-}
-
-/* A key: "params" at the top starts the diversion; any other waits for its value, which writes
- * it to answer.json unless the value is an array. True when the key is taken care of. */
-static bool npz_key(struct jw *w, const char *key)
-{
-    struct jw_npz *z = w->npz;
-    if (w->depth == 1 && !z->params_seen && strcmp(key, "params") == 0) {
-        z->params_seen = z->diverting = true;
-        return true;
-    }
-    snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%s", key);
-    z->key_pending = true;
-    return true;
-}
-
-/* Before a value that answer.json keeps: its pending key, or its index in an array. */
-static void npz_before_value(struct jw *w)
-{
-    struct jw_npz *z = w->npz;
-    if (z->key_pending) {
-        z->key_pending = false;
-        write_key(w, z->seg[w->depth]);
-    } else if (!w->after_key && z->is_array[w->depth]) {
-        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%zu", z->count[w->depth]++);
-    }
-}
-
-static void npz_opened(struct jw *w, bool array)
-{
-    w->npz->is_array[w->depth] = array;
-    w->npz->count[w->depth] = 0;
-}
-
-/* Room for an array's member: the name from the path (its own key dropped from answer.json). */
-static void *npz_member(struct jw *w, const char *descr, int ndim, size_t rows, size_t cols,
-                        size_t bytes)
-{
-    struct jw_npz *z = w->npz;
-    char name[NPZ_NAME_MAX];
-    size_t len = 0;
-    if (z->key_pending)
-        z->key_pending = false;
-    else if (z->is_array[w->depth])
-        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "%zu", z->count[w->depth]++);
-    else
-        snprintf(z->seg[w->depth], JW_NPZ_SEG_MAX, "value"); /* an array at the top */
-    name[0] = '\0';
-    for (unsigned d = w->depth ? 1 : 0; d <= w->depth && len < sizeof(name); d++)
-        len += (size_t)snprintf(name + len, sizeof(name) - len, "%s%s", len ? "." : "", z->seg[d]);
-    size_t shape[2] = {rows, cols};
-    void *o = w->oom ? NULL : npz_array_begin(&z->zip, name, descr, ndim, shape, bytes);
-    if (!o)
-        w->oom = true;
-    return o;
-}
-
-static void npz_doubles(struct jw *w, const double *v, const size_t *idx, size_t n, size_t rows,
-                        size_t cols)
-{
-    if (n > SIZE_MAX / sizeof(double)) {
-        w->oom = true;
-        return;
-    }
-    double *o = npz_member(w, "<f8", cols ? 2 : 1, rows, cols, n * sizeof(double));
-    if (!o)
-        return;
-    if (idx) {
-        for (size_t k = 0; k < n; k++) {
-            if (k + JW_PREFETCH_AHEAD < n)
-                __builtin_prefetch(&v[idx[k + JW_PREFETCH_AHEAD]]);
-            memcpy(o + k, &v[idx[k]], sizeof(double)); /* o need not be aligned */
-        }
-    } else if (n) {
-        memcpy(o, v, n * sizeof(double));
-    }
-    npz_member_end(&w->npz->zip);
-}
-
-static void npz_uint64s(struct jw *w, const uint64_t *v, size_t n)
-{
-    if (n > SIZE_MAX / sizeof(uint64_t)) {
-        w->oom = true;
-        return;
-    }
-    void *o = npz_member(w, "<u8", 1, n, 0, n * sizeof(uint64_t));
-    if (!o)
-        return;
-    if (n)
-        memcpy(o, v, n * sizeof(uint64_t));
-    npz_member_end(&w->npz->zip);
-}
-
-bool jw_npz_finish(struct jw *w)
-{
-    struct jw_npz *z = w->npz;
-    if (!z)
-        return !w->oom;
-    if (!w->oom && !z->params.oom) {
-        if (z->params_seen)
-            npz_add_file(&z->zip, "params.json", z->params.buf, z->params.len);
-        npz_add_file(&z->zip, "answer.json", w->buf, w->len);
-    }
-    size_t len = 0;
-    char *zip = w->oom || z->params.oom ? NULL : npz_writer_take(&z->zip, &len);
-    npz_state_free(w);
-    free(w->buf);
-    w->buf = zip;
-    w->len = w->cap = zip ? len : 0;
-    w->oom = !zip;
-    return zip != NULL;
 }
