@@ -34,3 +34,4 @@ def bench_optim(cfg, build):
             row["torch_" + kind] = ref[name][kind]
             row[kind.replace("_ns", "_speedup")] = ref[name][kind] / core[name][kind]
         out["runs"][name] = row
+    return out
