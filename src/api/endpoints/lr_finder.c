@@ -17,14 +17,7 @@ static void lr_finder_config(const struct api_params *p, const struct gd_cancel 
                              struct gd_lrfinder_config *c)
 {
     gd_lrfinder_config_default(c, (enum gd_optimizer)p->optimizer.v[0]);
-    c->opt.momentum = p->momentum;
-    c->opt.beta1 = p->beta1;
-    c->opt.beta2 = p->beta2;
-    c->opt.alpha = p->alpha;
-    if (api_param_given(p, P_EPS))
-        c->opt.eps = p->eps;
-    if (api_param_given(p, P_WEIGHT_DECAY))
-        c->opt.weight_decay = p->weight_decay;
+    api_set_hyperparameters(p, &c->opt);
     c->batch_size = p->batch_size;
     c->shuffle = p->shuffle;
     c->shuffle_seed = p->shuffle_seed;

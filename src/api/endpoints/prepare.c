@@ -194,3 +194,15 @@ void api_resolve_start(struct api_params *p)
     if (!api_param_given(p, P_W0))
         p->w0 = w0;
 }
+
+void api_set_hyperparameters(const struct api_params *p, struct gd_optim_params *o)
+{
+    o->momentum = p->momentum;
+    o->beta1 = p->beta1;
+    o->beta2 = p->beta2;
+    o->alpha = p->alpha;
+    if (api_param_given(p, P_EPS))
+        o->eps = p->eps;
+    if (api_param_given(p, P_WEIGHT_DECAY))
+        o->weight_decay = p->weight_decay;
+}

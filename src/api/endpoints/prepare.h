@@ -7,6 +7,7 @@
 
 #include "api/endpoint.h"
 #include "gdlab/gdlab.h"
+#include "gdlab/optim.h"
 
 /* The endpoints, as the table in endpoint.c names them (api_compute_fn). */
 int api_dataset(struct api_params *p, const struct gd_cancel *cancel, struct jw *w,
@@ -41,6 +42,10 @@ void api_prepared_free(struct api_prepared *pr);
 
 /* The start (b0, w0) that was not given: the tutorial's random pair of the seed. */
 void api_resolve_start(struct api_params *p);
+
+/* The request's hyperparameters onto an optimizer at torch's defaults (gd_optim_params_default):
+ * eps and weight_decay only when given, since their defaults differ by optimizer. */
+void api_set_hyperparameters(const struct api_params *p, struct gd_optim_params *o);
 
 /* The out-of-memory problem; returns -1. */
 int api_out_of_memory(struct api_problem *prob);

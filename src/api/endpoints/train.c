@@ -90,14 +90,7 @@ static void optim_config(const struct api_params *p, enum gd_optimizer kind, dou
                          const struct gd_cancel *cancel, struct gd_optim_config *cfg)
 {
     gd_optim_config_default(cfg, kind, lr);
-    cfg->opt.momentum = p->momentum;
-    cfg->opt.beta1 = p->beta1;
-    cfg->opt.beta2 = p->beta2;
-    cfg->opt.alpha = p->alpha;
-    if (api_param_given(p, P_EPS))
-        cfg->opt.eps = p->eps;
-    if (api_param_given(p, P_WEIGHT_DECAY))
-        cfg->opt.weight_decay = p->weight_decay;
+    api_set_hyperparameters(p, &cfg->opt);
     gd_schedule_default(&cfg->schedule, (enum gd_schedule_kind)p->schedule);
     cfg->schedule.step_size = p->step_size;
     cfg->schedule.gamma = p->gamma;
