@@ -33,8 +33,9 @@ static void lr_finder_config(const struct api_params *p, const struct gd_cancel 
         c->cancel = *cancel;
 }
 
-/* {"index", "lr"}, both null when index is -1. */
-static void write_point(struct jw *w, const char *key, int64_t index, double lr)
+/* key: {"index", "lr", ... (both null when index is -1), left open for the caller to add members
+ * and close. */
+static void write_point_begin(struct jw *w, const char *key, int64_t index, double lr)
 {
     jw_key(w, key);
     jw_object_begin(w);
@@ -89,9 +90,9 @@ int api_lr_finder(struct api_params *p, const struct gd_cancel *cancel, struct j
         jw_null(w);
     else
         jw_int(w, res->stopped_at);
-    write_point(w, "suggestion", res->suggestion_index, res->suggestion_lr);
+    write_point_begin(w, "suggestion", res->suggestion_index, res->suggestion_lr);
     jw_object_end(w);
-    write_point(w, "min_loss", res->best_index, res->best_lr);
+    write_point_begin(w, "min_loss", res->best_index, res->best_lr);
     jw_key_double(w, "loss", res->best_index < 0 ? NAN : res->best_loss);
     jw_object_end(w);
     /* the exact answers on the training split: gd's, and the optimizer's own where one exists */
