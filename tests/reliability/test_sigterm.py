@@ -9,7 +9,7 @@ before the signal must complete with 200. One sent after it may instead find its
 closed without a byte of answer (refused), but never a cut-off answer.
 
 Then a request longer than the grace: with --shutdown-grace 1 and no deadline, a /train of
-1.6e9 epochs (~13 s) is in flight at the signal; it must end with a whole 503
+1.6e9 epochs (many seconds) is in flight at the signal; it must end with a whole 503
 `deadline-exceeded` answer and the process must exit 0 within the grace.
 """
 
@@ -23,7 +23,7 @@ import time
 import gdserver
 
 CLIENTS = 12
-GRACE_S = 15
+GRACE_S = 30
 REQUESTS = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
             b"GET /train?epochs=200000&lr=0.1,0.2,0.3 HTTP/1.1\r\nHost: t\r\n\r\n",
             b"GET /surface?b_steps=201&w_steps=201 HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -31,7 +31,11 @@ REQUESTS = [b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n",
             b"Content-Length: 20\r\n\r\n{\"x_multiplier\": 10}"]
 # Tiny learning rates never reach a fixed point: every epoch is computed, on a worker.
 READY = b"GET /ready HTTP/1.1\r\nHost: t\r\n\r\n"
-LONG = b"GET /train?epochs=10000000&lr=1e-9,2e-9,3e-9,4e-9&history=0 HTTP/1.1\r\nHost: t\r\n\r\n"
+# 8 tiny learning rates x 1e8 epochs, every one computed: seconds, so that the server is still
+# draining it when the test probes /ready and new connections after the signal (with 4 x 1e7
+# epochs a fast machine answered it before the probe, and the server had already exited).
+LONG = (b"GET /train?epochs=100000000&history=0&lr=" +
+        b",".join(b"%de-9" % k for k in range(1, 9)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
 
 
 class Tally:
@@ -85,7 +89,7 @@ def client(port, k, state, tally):
         sock.close()
 
 
-# 16 tiny learning rates x 1e8 epochs, every one computed: about 13 s
+# 16 tiny learning rates x 1e8 epochs, every one computed: many seconds
 ENDLESS = (b"GET /train?epochs=100000000&history=0&lr=" +
            b",".join(b"%de-10" % k for k in range(1, 17)) + b" HTTP/1.1\r\nHost: t\r\n\r\n")
 
@@ -129,7 +133,8 @@ def abandon(binary, failures):
 
 def main():
     binary = sys.argv[1]
-    with gdserver.Server(binary, ["--shutdown-grace", str(GRACE_S), "--access-log", "off"],
+    with gdserver.Server(binary, ["--shutdown-grace", str(GRACE_S), "--deadline", "0",
+                                  "--max-epochs", "100000000", "--access-log", "off"],
                          log_path="sigterm-server.log") as srv:
         srv.wait_ready()
         tally = Tally()
