@@ -6,14 +6,16 @@
  * The response is queued on the second call of the access handler: libmicrohttpd 0.9.75 closes the
  * connection after a response queued on the first (headers-only) call, which would cost keep-alive.
  *
- *     bare_server [--port N] [--pool-kib K] [--limit N]
+ *     bare_server [--port N] [--pool-kib K] [--limit N] [--body-bytes N]
  *
  * binds 127.0.0.1 (port 0 picks a free one, printed on stdout). --pool-kib sets libmicrohttpd's
  * per-connection memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT; default its own 32 KiB), which
  * it zeroes after every request: gdlab uses 16, and bench/run measures the bare server as
  * libmicrohttpd ships, so that its ceiling is the library's, not one tuned like gdlab. --limit sets
  * MHD_OPTION_CONNECTION_LIMIT (default 4096), which libmicrohttpd divides among its threads: the
- * connection-limit bench compares gdlab with the bare library at the same limit.
+ * connection-limit bench compares gdlab with the bare library at the same limit. --body-bytes N
+ * answers a fixed JSON body of N bytes instead (a string of digits), built once: the ceiling for a
+ * large answer such as /surface's, which costs the library only the copy to the socket.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,32 +77,50 @@ static unsigned available_cpus(void)
 
 int main(int argc, char **argv)
 {
-    unsigned long port = 0, pool_kib = 0, limit = 4096;
+    unsigned long port = 0, pool_kib = 0, limit = 4096, body_bytes = 0;
     static const struct {
         const char *flag;
         unsigned long max;
-    } flags[] = {{"--port", 65535u}, {"--pool-kib", 1024u * 1024u}, {"--limit", 1000000u}};
-    unsigned long *targets[] = {&port, &pool_kib, &limit};
+    } flags[] = {{"--port", 65535u},
+                 {"--pool-kib", 1024u * 1024u},
+                 {"--limit", 1000000u},
+                 {"--body-bytes", 1024ul * 1024u * 1024u}};
+    enum { n_flags = sizeof(flags) / sizeof(flags[0]) };
+    unsigned long *targets[] = {&port, &pool_kib, &limit, &body_bytes};
     for (int i = 1; i < argc; i++) {
         size_t f = 0;
-        while (f < 3 && strcmp(argv[i], flags[f].flag) != 0)
+        while (f < n_flags && strcmp(argv[i], flags[f].flag) != 0)
             f++;
-        if (f == 3 || i + 1 >= argc) {
-            fprintf(stderr, "usage: bare_server [--port N] [--pool-kib K] [--limit N]\n");
+        if (f == n_flags || i + 1 >= argc) {
+            fprintf(stderr,
+                    "usage: bare_server [--port N] [--pool-kib K] [--limit N] [--body-bytes N]\n");
             return 2;
         }
         char *end;
         errno = 0;
         unsigned long v = strtoul(argv[++i], &end, 10);
-        if (errno || *end || v > flags[f].max || (f == 2 && v == 0)) {
+        if (errno || *end || v > flags[f].max || (f == 2 && v == 0) || (f == 3 && v > 0 && v < 4)) {
             fprintf(stderr, "bare_server: bad %s '%s'\n", flags[f].flag, argv[i]);
             return 2;
         }
         *targets[f] = v;
     }
 
-    ok_response =
-        MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    char *big = NULL;
+    if (body_bytes >= 4) { /* "ddd...d\n": a JSON string as long as asked */
+        big = malloc(body_bytes);
+        if (!big) {
+            fprintf(stderr, "bare_server: no memory for a %lu-byte body\n", body_bytes);
+            return 1;
+        }
+        memset(big, '7', body_bytes);
+        big[0] = '"';
+        big[body_bytes - 2] = '"';
+        big[body_bytes - 1] = '\n';
+    }
+    ok_response = big ? MHD_create_response_from_buffer(body_bytes, big, MHD_RESPMEM_PERSISTENT)
+                      : MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+                                                        MHD_RESPMEM_PERSISTENT);
     if (!ok_response || MHD_add_response_header(ok_response, MHD_HTTP_HEADER_CONTENT_TYPE,
                                                 "application/json") == MHD_NO) {
         fprintf(stderr, "bare_server: cannot create the response\n");
@@ -138,5 +158,6 @@ int main(int argc, char **argv)
 
     MHD_stop_daemon(daemon);
     MHD_destroy_response(ok_response);
+    free(big);
     return 0;
 }
