@@ -285,26 +285,13 @@ void jw_double(struct jw *w, double v)
     w->len += jw_fmt_double(v, w->buf + w->len);
 }
 
-static size_t fmt_uint(uint64_t v, char *out)
-{
-    char tmp[JW_UINT_MAX_CHARS];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 void jw_uint(struct jw *w, uint64_t v)
 {
     DIVERT(w, jw_uint(d_, v));
     separate(w);
     if (!jw_reserve(w, JW_UINT_MAX_CHARS))
         return;
-    w->len += fmt_uint(v, w->buf + w->len);
+    w->len += jw_fmt_uint(v, w->buf + w->len);
 }
 
 void jw_int(struct jw *w, int64_t v)
@@ -318,7 +305,7 @@ void jw_int(struct jw *w, int64_t v)
         w->buf[w->len++] = '-';
         mag = 0 - mag;
     }
-    w->len += fmt_uint(mag, w->buf + w->len);
+    w->len += jw_fmt_uint(mag, w->buf + w->len);
 }
 
 void jw_bool(struct jw *w, bool v)
@@ -418,7 +405,7 @@ void jw_size_array(struct jw *w, const size_t *v, size_t n)
     if (!o)
         return;
     for (size_t i = 0; i < n; i++) {
-        o += fmt_uint(v[i], o);
+        o += jw_fmt_uint(v[i], o);
         *o++ = ',';
     }
     array_finish(w, o, n);
@@ -435,7 +422,7 @@ void jw_uint64_array(struct jw *w, const uint64_t *v, size_t n)
     if (!o)
         return;
     for (size_t i = 0; i < n; i++) {
-        o += fmt_uint(v[i], o);
+        o += jw_fmt_uint(v[i], o);
         *o++ = ',';
     }
     array_finish(w, o, n);

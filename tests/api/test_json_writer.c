@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <float.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -160,6 +161,12 @@ START_TEST(test_exact_strings)
         {DBL_TRUE_MIN, "5e-324"},
         {9007199254740993.0, "9007199254740992.0"},
         {0.4967141530112327, "0.4967141530112327"},
+        /* digit blocks of eight with zeros at either end of a block */
+        {1.0000000000000002, "1.0000000000000002"},
+        {100000001.0, "100000001.0"},
+        {10000000000000001e-16, "1.0"},
+        {1.0000000100000002, "1.0000000100000002"},
+        {12345678.000000002, "12345678.000000002"},
         {-0.13826430117118466, "-0.13826430117118466"},
         {NAN, "null"},
         {INFINITY, "null"},
@@ -256,6 +263,48 @@ START_TEST(test_shortest)
         if (got != want && failures++ == 0)
             snprintf(first_failure, sizeof(first_failure),
                      "%s has %d significant digits; %d suffice", buf, got, want);
+    }
+    expect_no_failures();
+}
+END_TEST
+
+/* Every integer below 10^8 (each value of one digit block, counted alongside in decimal), then
+ * the powers of ten, their neighbours and random 64-bit values against printf. */
+START_TEST(test_uint_exhaustive)
+{
+    char want[24] = "0", got[24];
+    size_t want_len = 1;
+    for (uint64_t v = 0; v < 100000000u; v++) {
+        size_t n = jw_fmt_uint(v, got);
+        if ((n != want_len || memcmp(got, want, n) != 0) && failures++ == 0)
+            snprintf(first_failure, sizeof(first_failure), "%" PRIu64 " came out as %.*s", v,
+                     (int)n, got);
+        size_t i = want_len; /* want += 1, in decimal */
+        while (i > 0 && want[i - 1] == '9')
+            want[--i] = '0';
+        if (i > 0) {
+            want[i - 1]++;
+        } else {
+            memmove(want + 1, want, want_len++);
+            want[0] = '1';
+        }
+    }
+    uint64_t state = 11;
+    for (int i = 0; i < 1000000; i++) {
+        uint64_t v = next_u64(&state) >> (i % 64);
+        if (i < 60) { /* 10^k - 1, 10^k, 10^k + 1 for k = 0..19 */
+            uint64_t p = 1;
+            for (int k = 0; k < i / 3; k++)
+                p *= 10;
+            v = p - 1 + (uint64_t)(i % 3);
+        } else if (i == 60) {
+            v = UINT64_MAX;
+        }
+        char ref[24];
+        int rn = snprintf(ref, sizeof(ref), "%" PRIu64, v);
+        size_t n = jw_fmt_uint(v, got);
+        if ((n != (size_t)rn || memcmp(got, ref, n) != 0) && failures++ == 0)
+            snprintf(first_failure, sizeof(first_failure), "%s came out as %.*s", ref, (int)n, got);
     }
     expect_no_failures();
 }
@@ -394,6 +443,7 @@ static Suite *writer_suite(void)
     tcase_add_test(fmt, test_edge_round_trip);
     tcase_add_test(fmt, test_random_round_trip);
     tcase_add_test(fmt, test_shortest);
+    tcase_add_test(fmt, test_uint_exhaustive);
     suite_add_tcase(s, fmt);
     TCase *writer = tcase_create("writer");
     tcase_add_test(writer, test_writer_structure);
