@@ -2,6 +2,7 @@
 #ifndef GDLAB_GDLAB_H
 #define GDLAB_GDLAB_H
 
+#include "gdlab/alloc.h"
 #include "gdlab/analysis.h"
 #include "gdlab/dataset.h"
 #include "gdlab/lrfinder.h"

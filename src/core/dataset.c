@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "gdlab/alloc.h"
 #include "gdlab/rng.h"
 #include "gdlab/status.h"
 
@@ -36,9 +37,9 @@ struct gd_dataset *gd_dataset_new(size_t n)
     if (!d)
         return NULL;
     d->n = n;
-    d->x = malloc(n * sizeof(*d->x));
-    d->y = malloc(n * sizeof(*d->y));
-    d->idx = malloc(n * sizeof(*d->idx));
+    d->x = gd_alloc_large(n * sizeof(*d->x));
+    d->y = gd_alloc_large(n * sizeof(*d->y));
+    d->idx = gd_alloc_large(n * sizeof(*d->idx));
     if (!d->x || !d->y || !d->idx) {
         gd_dataset_free(d);
         return NULL;

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "gdlab/alloc.h"
 #include "gdlab/status.h"
 #include "quadratic.h"
 
@@ -109,7 +110,7 @@ int gd_moments_compute(struct gd_moments *m, const double *x, const double *y, c
      * cache miss per value once the data outgrows the cache. Gathered once into order, the passes
      * stream; the values and their order are the same, and so is every bit of the result. Without
      * the memory for the copy, the passes read through the index instead. */
-    double *xy = idx && n > 1024 ? malloc(2 * n * sizeof(*xy)) : NULL;
+    double *xy = idx && n > 1024 ? gd_alloc_large(2 * n * sizeof(*xy)) : NULL;
     if (!xy)
         return moments_of(m, x, y, idx, n);
     double *xs = xy, *ys = xy + n;

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "gdlab/alloc.h"
 #include "gdlab/status.h"
 
 struct gd_problem *gd_problem_new(const struct gd_dataset *data, enum gd_scaler_kind kind,
@@ -25,7 +26,7 @@ struct gd_problem *gd_problem_new(const struct gd_dataset *data, enum gd_scaler_
         goto out_free_problem;
     if (kind != GD_SCALER_NONE) {
         rc = GD_ENOMEM;
-        p->x = malloc(data->n * sizeof(*p->x));
+        p->x = gd_alloc_large(data->n * sizeof(*p->x));
         if (!p->x)
             goto out_free_problem;
         gd_scaler_apply(&p->scaler, data->x, p->x, data->n);

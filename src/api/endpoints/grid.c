@@ -97,7 +97,7 @@ int api_surface(struct api_params *p, const struct gd_cancel *cancel, struct jw 
     api_prepared_free(&pr);
     if (make_grid(p, m, &bg, &wg, prob))
         return -1;
-    loss = malloc(p->b_steps * p->w_steps * sizeof(*loss));
+    loss = gd_alloc_large(p->b_steps * p->w_steps * sizeof(*loss));
     if (!loss) {
         api_out_of_memory(prob);
         goto out_free_grid;
