@@ -111,13 +111,15 @@ def to_ms(text):
     return float(m.group(1)) * UNITS[m.group(2)]
 
 
-def wrk(url, seconds, threads=2, conns=64, script=None, headers=()):
-    """wrk --latency: requests/s, p50/p99 latency (ms), requests and errors."""
+def wrk(url, seconds, threads=2, conns=64, script=None, headers=(), script_args=()):
+    """wrk --latency: requests/s, p50/p99 latency (ms), requests and errors. script_args go to
+    the script's init(args)."""
     extra = ["-s", os.path.join(HERE, script)] if script else []
     for h in headers:
         extra += ["-H", h]
+    tail = ["--", *script_args] if script_args else []
     r = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
-                        "--timeout", "5s", *extra, url], capture_output=True, text=True,
+                        "--timeout", "5s", *extra, url, *tail], capture_output=True, text=True,
                        timeout=seconds + 30)
     out = r.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)

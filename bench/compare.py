@@ -14,13 +14,16 @@ def headline(res):
     """(name, value, unit, better) rows, in the report's order."""
     rows = []
     c = res.get("ceiling", {})
-    for name in ("bare", "health", "train_h0", "train_h0_distinct"):
+    names = ("bare", "health", "train_h0", "train_h0_distinct", "train_history_distinct",
+             "bare_surface", "surface_distinct")
+    for name in names:
         if name in c:
             rows.append((f"{name} req/s", c[name]["rps"], "", "higher"))
             rows.append((f"{name} p99", c[name]["p99_ms"], "ms", "lower"))
-    for name in ("health", "train_h0", "train_h0_distinct"):
-        if name in c:
-            rows.append((f"{name} / bare", c[name]["ratio"] * 100, "%", "higher"))
+    for name in names:
+        if name in c and "ratio" in c[name]:
+            rows.append((f"{name} / {c[name].get('against', 'bare')}", c[name]["ratio"] * 100, "%",
+                         "higher"))
     n = res.get("numpy", {})
     for name in ("surface", "train", "dataset"):
         if name in n:

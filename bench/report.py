@@ -14,6 +14,13 @@ def figures(res):
                      c["health"]["ratio"] >= 0.90 and c["health"]["errors"] == 0))
         rows.append(("/train?history=0 req/s vs bare", f"{c['train_h0']['ratio'] * 100:.1f}%",
                      ">= 70%", c["train_h0"]["ratio"] >= 0.70 and c["train_h0"]["errors"] == 0))
+        for name, label, target in (("train_h0_distinct", "/train?history=0 new seeds", 0.70),
+                                    ("surface_distinct", "/surface new seeds", 0.30)):
+            if name in c:
+                r = c[name]
+                rows.append((f"{label} vs {r['against']}", f"{r['ratio'] * 100:.1f}%",
+                             f">= {target * 100:.0f}% (issue 15)",
+                             r["ratio"] >= target and r["errors"] == 0))
     n = res.get("numpy")
     if n:
         for name, target in (("surface", 100), ("train", 100), ("dataset", 3)):
@@ -68,7 +75,12 @@ def print_report(res):
         p("  (distinct seeds: each request a new seed, so none is answered from the response cache)")
         for name, label in (("bare", "bare_server /"), ("health", "gdlab /health"),
                             ("train_h0", "gdlab /train?history=0"),
-                            ("train_h0_distinct", "  same, distinct seeds")):
+                            ("train_h0_distinct", "  same, distinct seeds"),
+                            ("train_history_distinct", "  history=1001, distinct"),
+                            ("bare_surface", f"bare_server {c.get('surface_bytes', 0)} B"),
+                            ("surface_distinct", "gdlab /surface, distinct")):
+            if name not in c:
+                continue
             r = c[name]
             ratio = f"{r['ratio'] * 100:.1f}%" if "ratio" in r else "100%"
             p(f"  {label:22s} {r['rps']:10.0f} {r['p99_ms']:8.2f} {ratio:>7s} "

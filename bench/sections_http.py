@@ -20,41 +20,58 @@ from sections_compute import LARGE
 
 # --- 1. the HTTP ceiling ------------------------------------------------------------------------
 
+# Uncached answers: each request a new seed (distinct_seeds.lua), so that none comes from gdlab's
+# response cache; (name, wrk script argument, the bare server it is measured against).
+DISTINCT = [("train_h0_distinct", "/train?history=0&", "bare"),
+            ("surface_distinct", "/surface?", "bare_surface"),
+            ("train_history_distinct", "/train?history=1001&", "bare")]
+
+
 def bench_ceiling(cfg, gdlab_argv, bare_argv):
-    bare = Server(bare_argv, "bare_server", "/")
     gd = Server(gdlab_argv, "gdlab", "/health")
-    # train_h0_distinct: the same request with a new seed each time, so that none is answered
-    # from gdlab's response cache (reported, not one of the figures)
-    targets = [("bare", bare.url + "/", None, bare), ("health", gd.url + "/health", None, gd),
-               ("train_h0", gd.url + "/train?history=0", None, gd),
-               ("train_h0_distinct", gd.url + "/", "distinct_seeds.lua", gd)]
-    runs = {name: [] for name, _, _, _ in targets}
+    bare = bare_surface = None
     try:
-        for name, url, script, _ in targets:  # warm up: connections, caches, the pool's threads
-            wrk(url, 1, script=script)
+        # the bare server's large variant answers a fixed body as long as /surface's default answer
+        _, surface_bytes = curl_ok(gd.url + "/surface?seed=1")
+        bare = Server(bare_argv, "bare_server", "/")
+        bare_surface = Server(bare_argv + ["--body-bytes", str(surface_bytes)], "bare_server", "/")
+        targets = [("bare", bare.url + "/", None, (), bare),
+                   ("bare_surface", bare_surface.url + "/", None, (), bare_surface),
+                   ("health", gd.url + "/health", None, (), gd),
+                   ("train_h0", gd.url + "/train?history=0", None, (), gd)]
+        targets += [(name, gd.url + "/", "distinct_seeds.lua", (prefix,), gd)
+                    for name, prefix, _ in DISTINCT]
+        runs = {name: [] for name, *_ in targets}
+        for name, url, script, args, _ in targets:  # warm up: connections, caches, pool threads
+            wrk(url, 1, script=script, script_args=args)
         for rnd in range(cfg["rounds"]):
-            for name, url, script, srv in targets:  # interleaved: drift hits all alike
+            for name, url, script, args, srv in targets:  # interleaved: drift hits all alike
                 cpu0 = srv.cpu_seconds()
-                res = wrk(url, cfg["wrk_seconds"], script=script)
+                res = wrk(url, cfg["wrk_seconds"], script=script, script_args=args)
                 # the server's own CPU per request: what the noise of a shared machine moves least
                 res["server_cpu_us"] = (srv.cpu_seconds() - cpu0) / max(res["requests"], 1) * 1e6
                 runs[name].append(res)
-                log(f"  round {rnd + 1} {name:17s} {res['rps']:10.0f} req/s  p99 {res['p99_ms']:.2f} ms"
-                    f"  errors {res['errors']}")
+                log(f"  round {rnd + 1} {name:22s} {res['rps']:10.0f} req/s  "
+                    f"p99 {res['p99_ms']:.2f} ms  errors {res['errors']}")
     finally:
-        gd.stop()
-        bare.stop()
-    out = {}
+        for srv in (gd, bare, bare_surface):
+            if srv:
+                srv.stop()
+    out = {"surface_bytes": surface_bytes}
     for name, rs in runs.items():
         out[name] = {"rps": median([r["rps"] for r in rs]),
                      "p99_ms": median([r["p99_ms"] for r in rs]),
                      "rps_spread": spread([r["rps"] for r in rs]),
                      "server_cpu_us": median([r["server_cpu_us"] for r in rs]),
                      "errors": sum(r["errors"] for r in rs), "runs": rs}
-    for name in ("health", "train_h0", "train_h0_distinct"):
-        ratios = [g["rps"] / b["rps"] for g, b in zip(runs[name], runs["bare"])]
-        out[name]["ratio"] = out[name]["rps"] / out["bare"]["rps"]
-        out[name]["ratio_per_round"] = ratios
+    against = {"health": "bare", "train_h0": "bare"}
+    against.update({name: ref for name, _, ref in DISTINCT})
+    for name, ref in against.items():
+        out[name]["against"] = ref
+        out[name]["ratio"] = out[name]["rps"] / out[ref]["rps"]
+        out[name]["ratio_per_round"] = [g["rps"] / b["rps"] for g, b in zip(runs[name], runs[ref])]
+    # the uncached answer against the cached one, for the response cache's keep-or-remove decision
+    out["train_h0_distinct"]["vs_cached"] = out["train_h0_distinct"]["rps"] / out["train_h0"]["rps"]
     return out
 
 
