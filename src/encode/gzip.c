@@ -1,16 +1,64 @@
 /*
- * Level 6 (zlib's default) for ordinary bodies; level 1 past 256 KiB, where big numeric arrays
- * (surfaces, histories) would otherwise cost more CPU than the transfer they save on a fast link.
+ * gzip by libdeflate, which compresses a whole buffer at once: the answers are whole buffers, and
+ * it is several times faster than zlib's deflate at the same ratio. Level 6 for ordinary bodies;
+ * level 1 past GZIP_FAST_BYTES, where big numeric arrays (surfaces, histories) come out within a
+ * few per cent of level 6's size for a quarter of its CPU, and where zlib's level 6 used to cost
+ * thirty times the computing of the answer.
+ *
+ * A compressor holds its hash tables (a few hundred KiB): each thread keeps one per level and
+ * frees them when it exits.
  */
 #include "encode/gzip.h"
 
+#include <libdeflate.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
-#define GZIP_FAST_BYTES (256u << 10)
+#define GZIP_FAST_BYTES (64u << 10)
+#define GZIP_LEVEL 6
+#define GZIP_FAST_LEVEL 1
+
+/* This thread's compressors: [0] at GZIP_LEVEL, [1] at GZIP_FAST_LEVEL. */
+struct compressors {
+    struct libdeflate_compressor *at[2];
+};
+
+static pthread_key_t compressors_key;
+static pthread_once_t compressors_once = PTHREAD_ONCE_INIT;
+
+static void compressors_free(void *p)
+{
+    struct compressors *c = p;
+    libdeflate_free_compressor(c->at[0]);
+    libdeflate_free_compressor(c->at[1]);
+    free(c);
+}
+
+static void compressors_key_create(void)
+{
+    (void)pthread_key_create(&compressors_key, compressors_free);
+}
+
+/* This thread's compressor for a body of len bytes, made on first use; NULL without memory. */
+static struct libdeflate_compressor *compressor_for(size_t len)
+{
+    (void)pthread_once(&compressors_once, compressors_key_create);
+    struct compressors *c = pthread_getspecific(compressors_key);
+    if (!c) {
+        c = calloc(1, sizeof(*c));
+        if (!c || pthread_setspecific(compressors_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    int fast = len > GZIP_FAST_BYTES;
+    if (!c->at[fast])
+        c->at[fast] = libdeflate_alloc_compressor(fast ? GZIP_FAST_LEVEL : GZIP_LEVEL);
+    return c->at[fast];
+}
 
 bool gzip_compressible(const char *ct)
 {
@@ -29,30 +77,20 @@ bool gzip_compressible(const char *ct)
 
 char *gzip_compress(const char *in, size_t len, size_t *out_len)
 {
-    if (len > UINT32_MAX) /* zlib counts in 32 bits; no response comes near */
+    if (len > UINT32_MAX) /* gzip's trailer counts the length in 32 bits; no answer comes near */
         return NULL;
-    z_stream zs;
-    memset(&zs, 0, sizeof(zs));
-    int level = len > GZIP_FAST_BYTES ? 1 : 6;
-    /* windowBits 15 + 16: a gzip header and trailer rather than zlib's */
-    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    struct libdeflate_compressor *c = compressor_for(len);
+    if (!c)
         return NULL;
-    uLong bound = deflateBound(&zs, (uLong)len);
-    char *out = bound < len ? malloc(bound) : malloc(len);
+    char *out = malloc(len);
     if (!out)
-        goto out_end;
-    /* Only a smaller result is of use: give deflate no more room than the input. */
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    zs.next_out = (Bytef *)out;
-    zs.avail_out = (uInt)(bound < len ? bound : len);
-    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+        return NULL;
+    /* Only a smaller result is of use: no more room than the input (0: it did not fit). */
+    size_t n = libdeflate_gzip_compress(c, in, len, out, len);
+    if (n == 0) {
         free(out);
-        out = NULL;
-        goto out_end;
+        return NULL;
     }
-    *out_len = (size_t)zs.total_out;
-out_end:
-    deflateEnd(&zs);
+    *out_len = n;
     return out;
 }

@@ -1,4 +1,5 @@
-/* gzip (zlib) for response bodies, when the client accepts it and the body is big enough to gain.
+/* gzip (libdeflate) for response bodies, when the client accepts it and the body is big enough to
+ * gain.
  */
 #ifndef GDLAB_ENCODE_GZIP_H
 #define GDLAB_ENCODE_GZIP_H
