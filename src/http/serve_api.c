@@ -182,15 +182,15 @@ static void cache_put(struct http_server *s, const struct http_request *req,
 {
     if (!req->api.keyed || CACHE_HEAD + r->len > RESPONSE_CACHE_MAX_BODY)
         return;
-    char *v = calloc(1, CACHE_HEAD + r->len);
+    char *v = malloc(CACHE_HEAD + r->len);
     if (!v)
         return;
+    memset(v, 0, CACHE_HEAD);
     memcpy(v, r->etag, strlen(r->etag));
     v[HTTP_ETAG_MAX] = (char)req->api.params.format;
     v[HTTP_ETAG_MAX + 1] = r->gzipped;
     memcpy(v + CACHE_HEAD, r->body, r->len);
-    response_cache_put(s->cache, req->api.key.buf, req->api.key.len, v, CACHE_HEAD + r->len);
-    free(v);
+    response_cache_put_new(s->cache, req->api.key.buf, req->api.key.len, v, CACHE_HEAD + r->len);
 }
 
 /* A GET is looked up by its query as it came: the endpoint, the representation Accept asked for,

@@ -91,27 +91,26 @@ char *response_cache_get(struct response_cache *c, const char *key, size_t key_l
     return copy;
 }
 
-void response_cache_put(struct response_cache *c, const char *key, size_t key_len, const char *body,
-                        size_t len)
+void response_cache_put_new(struct response_cache *c, const char *key, size_t key_len, char *body,
+                            size_t len)
 {
-    if (!c || len > RESPONSE_CACHE_MAX_BODY)
+    if (!c || !body || len > RESPONSE_CACHE_MAX_BODY) {
+        free(body);
         return;
+    }
     uint64_t h = fnv1a(key, key_len);
-    /* copies made outside the lock; a failed allocation just leaves the slot as it was */
+    /* the key's copy made outside the lock; a failed allocation just leaves the slot as it was */
     char *k = malloc(key_len ? key_len : 1);
-    char *b = malloc(len ? len : 1);
-    if (!k || !b) {
-        free(k);
-        free(b);
+    if (!k) {
+        free(body);
         return;
     }
     memcpy(k, key, key_len);
-    memcpy(b, body, len);
     struct slot old;
     pthread_mutex_lock(&c->lock);
     struct slot *s = &c->slots[h & c->mask];
     old = *s;
-    *s = (struct slot){h, k, key_len, b, len};
+    *s = (struct slot){h, k, key_len, body, len};
     pthread_mutex_unlock(&c->lock);
     slot_clear(&old);
 }

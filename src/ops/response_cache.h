@@ -21,8 +21,9 @@ void response_cache_free(struct response_cache *c);
 /* A malloc'd copy of the answer kept under key, its length in *len; NULL when there is none. */
 char *response_cache_get(struct response_cache *c, const char *key, size_t key_len, size_t *len);
 
-/* Keep a copy of body under key, in place of whatever held its slot; large bodies are skipped. */
-void response_cache_put(struct response_cache *c, const char *key, size_t key_len, const char *body,
-                        size_t len);
+/* Keep body (malloc'd; the cache takes it, and frees it when it is too large or not kept) under
+ * key, in place of whatever held its slot. */
+void response_cache_put_new(struct response_cache *c, const char *key, size_t key_len, char *body,
+                            size_t len);
 
 #endif
