@@ -289,6 +289,26 @@ START_TEST(test_uint_exhaustive)
             want[0] = '1';
         }
     }
+    /* Past 10^8, sixteen digits go four 4-digit groups at a time (one per SIMD lane): every
+     * group value in every group, with the other groups empty, full or mixed, and with 0 to 4
+     * digits more in front. */
+    static const uint64_t others[] = {0, 9999999999999999u, 1234567890123456u};
+    static const uint64_t fronts[] = {0, 1, 9, 10, 1843}; /* 1843 * 10^16 + 10^16 - 1 < 2^64 */
+    uint64_t lane_scale[4] = {1, 10000, 100000000, 1000000000000u};
+    for (uint64_t g = 0; g < 10000; g++)
+        for (int lane = 0; lane < 4; lane++)
+            for (size_t o = 0; o < sizeof(others) / sizeof(others[0]); o++)
+                for (size_t f = 0; f < sizeof(fronts) / sizeof(fronts[0]); f++) {
+                    uint64_t low =
+                        others[o] - (others[o] / lane_scale[lane] % 10000) * lane_scale[lane];
+                    uint64_t v = fronts[f] * 10000000000000000u + low + g * lane_scale[lane];
+                    char ref[24];
+                    int rn = snprintf(ref, sizeof(ref), "%" PRIu64, v);
+                    size_t n = jw_fmt_uint(v, got);
+                    if ((n != (size_t)rn || memcmp(got, ref, n) != 0) && failures++ == 0)
+                        snprintf(first_failure, sizeof(first_failure), "%s came out as %.*s", ref,
+                                 (int)n, got);
+                }
     uint64_t state = 11;
     for (int i = 0; i < 1000000; i++) {
         uint64_t v = next_u64(&state) >> (i % 64);
