@@ -31,7 +31,14 @@ void gd_advise_huge_pages(void *p, size_t bytes)
 
 void *gd_alloc_large(size_t bytes)
 {
-    void *p = malloc(bytes);
-    gd_advise_huge_pages(p, bytes);
+    if (bytes < GD_HUGE_PAGE_MIN)
+        return malloc(bytes);
+    /* Aligned to a huge page and rounded up to whole ones: every page of the block can be huge
+     * (with malloc's alignment the first and last 2 MiB went in 4 KiB pages, a fault each). */
+    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    void *p;
+    if (rounded < bytes || posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+        return NULL;
+    gd_advise_huge_pages(p, rounded);
     return p;
 }

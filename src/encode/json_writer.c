@@ -69,12 +69,23 @@ bool jw_reserve(struct jw *w, size_t n)
         }
         cap *= 2;
     }
-    char *buf = realloc(w->buf, cap);
+    char *buf;
+    if (cap >= GD_HUGE_PAGE_MIN && w->len < cap / 4) {
+        /* a multi-megabyte answer mostly still to be written (a matrix, an archive member): on
+         * huge pages from its first byte, which costs one copy of the little written so far */
+        buf = gd_alloc_large(cap);
+        if (buf) {
+            memcpy(buf, w->buf, w->len);
+            free(w->buf);
+        }
+    } else {
+        buf = realloc(w->buf, cap);
+        gd_advise_huge_pages(buf, cap);
+    }
     if (!buf) {
         w->oom = true;
         return false;
     }
-    gd_advise_huge_pages(buf, cap); /* a multi-megabyte answer: fewer page faults */
     w->buf = buf;
     w->cap = cap;
     return true;
