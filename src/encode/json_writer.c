@@ -70,9 +70,10 @@ bool jw_reserve(struct jw *w, size_t n)
         cap *= 2;
     }
     char *buf;
-    if (cap >= GD_HUGE_PAGE_MIN && w->len < cap / 4) {
-        /* a multi-megabyte answer mostly still to be written (a matrix, an archive member): on
-         * huge pages from its first byte, which costs one copy of the little written so far */
+    if (cap >= GD_HUGE_PAGE_MIN) {
+        /* A multi-megabyte buffer moves to a new block on huge pages, copying what it holds.
+         * realloc would copy too: the huge-page advice splits the old mapping, which mremap
+         * cannot move, and glibc then copies into fresh 4 KiB pages, a page fault each. */
         buf = gd_alloc_large(cap);
         if (buf) {
             memcpy(buf, w->buf, w->len);
@@ -80,7 +81,6 @@ bool jw_reserve(struct jw *w, size_t n)
         }
     } else {
         buf = realloc(w->buf, cap);
-        gd_advise_huge_pages(buf, cap);
     }
     if (!buf) {
         w->oom = true;
