@@ -12,12 +12,15 @@
 #include "gdlab/gdlab.h"
 #include "gdlab/stability.h"
 
-/* numpy.geomspace(lo, hi, n): 10**linspace(log10 lo, log10 hi), its ends set to lo and hi. */
+/* numpy.geomspace(lo, hi, n): 10**linspace(log10 lo, log10 hi), its ends set to lo and hi.
+ * Rounding in log10 and pow can carry a value just past an end, and beside DBL_MAX past it to
+ * infinity (numpy's too): each is held within [lo, hi], where the exact one lies. */
 static void geomspace(double lo, double hi, size_t n, double *out)
 {
+    double least = fmin(lo, hi), most = fmax(lo, hi);
     gd_linspace(log10(lo), log10(hi), n, out);
     for (size_t i = 0; i < n; i++)
-        out[i] = pow(10.0, out[i]);
+        out[i] = fmin(fmax(pow(10.0, out[i]), least), most);
     out[0] = lo;
     if (n > 1)
         out[n - 1] = hi;
