@@ -53,7 +53,8 @@ struct gd_cross_section {
 };
 
 /* Cross-sections at (b, w): loss_w[i] = L(b, wg[i]) (b fixed) and loss_b[j] = L(bg[j], w) (w
- * fixed), both at the snapped point when snap is set. Either curve may be NULL. */
+ * fixed), both at the snapped point when snap is set. Either curve may be NULL. GD_EINVAL when a
+ * step of delta reaches no other value, GD_ENONFINITE when it overflows a double. */
 int gd_cross_section(const struct gd_moments *m, const double *bg, size_t nb, const double *wg,
                      size_t nw, double b, double w, bool snap, double delta, double *loss_w,
                      double *loss_b, struct gd_cross_section *out);

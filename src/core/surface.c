@@ -100,6 +100,8 @@ static int geometric(const struct gd_moments *m, const double *grid, size_t n, d
                      double delta, bool snap, bool along_b, double fixed, struct gd_geometric *out)
 {
     double to = snap ? grid[gd_nearest_index(grid, n, from + delta)] : from + delta;
+    if (!isfinite(to)) /* from + delta past the largest double */
+        return GD_ENONFINITE;
     if (to == from)
         return GD_EINVAL;
     double loss_from = along_b ? gd_loss(m, from, fixed) : gd_loss(m, fixed, from);

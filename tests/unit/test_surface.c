@@ -1,5 +1,6 @@
 /* Grids, loss surfaces and cross-sections: numpy's linspace and argmin, gd_loss to the bit, the
  * per-sample loss to 1e-12, and the tutorial's figures. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -330,6 +331,23 @@ START_TEST(cross_section_rejects_bad_input)
 }
 END_TEST
 
+/* A step past the largest double has no finite end: GD_ENONFINITE, along w or along b. */
+START_TEST(cross_section_step_overflows)
+{
+    struct gd_moments m = tu_small_moments();
+    double bg[11], wg[11];
+    gd_linspace(-2, 4, 11, bg);
+    gd_linspace(-DBL_MAX, 0, 11, wg);
+    struct gd_cross_section cs;
+    ck_assert_int_eq(
+        gd_cross_section(&m, bg, 11, wg, 11, 0, -DBL_MAX, false, -5e292, NULL, NULL, &cs),
+        GD_ENONFINITE);
+    ck_assert_int_eq(
+        gd_cross_section(&m, bg, 11, wg, 11, DBL_MAX, 0, false, 1e300, NULL, NULL, &cs),
+        GD_ENONFINITE);
+}
+END_TEST
+
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(int argc, char **argv)
@@ -343,6 +361,7 @@ int main(int argc, char **argv)
     tcase_add_test(grid, linspace_of_nothing_writes_nothing);
     tcase_add_loop_test(grid, nearest_index_cases, 0, COUNT(nearest_cases));
     tcase_add_test(grid, tutorial_snapping);
+    tcase_add_test(grid, cross_section_step_overflows);
     tcase_add_test(grid, empty_grids_are_not_read);
     tcase_add_loop_test(grid, tutorial_default_ranges, 0, COUNT(range_cases));
     tcase_add_loop_test(grid, default_range_rounds_like_numpy, 0, COUNT(round_cases));

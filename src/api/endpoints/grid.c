@@ -190,8 +190,16 @@ int api_cross_section(struct api_params *p, const struct gd_cancel *cancel, stru
         goto out_free_curves;
     }
     struct gd_cross_section cs;
-    if (gd_cross_section(m, bg, p->b_steps, wg, p->w_steps, p->b, p->w, p->snap, p->delta, loss_w,
-                         loss_b, &cs) != GD_OK) {
+    int status = gd_cross_section(m, bg, p->b_steps, wg, p->w_steps, p->b, p->w, p->snap, p->delta,
+                                  loss_w, loss_b, &cs);
+    if (status == GD_ENONFINITE) {
+        api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "delta",
+                        "the point (b %s, w %s) moved by delta %s leaves the range of a double "
+                        "(about 1.8e308); use a smaller delta",
+                        NUM(p->b), NUM(p->w), NUM(p->delta));
+        goto out_free_curves;
+    }
+    if (status != GD_OK) {
         api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "delta",
                         "delta %s does not reach another grid value from the point (grid steps: b "
                         "%s, w %s); use a larger delta or snap=false",
