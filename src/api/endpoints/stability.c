@@ -61,8 +61,9 @@ int api_stability(struct api_params *p, const struct gd_cancel *cancel, struct j
     const struct gd_analysis *a = &pr.analysis;
     if (pr.analysis_status == GD_EDEGENERATE) {
         api_problem_set(prob, API_PROBLEM_OUT_OF_RANGE, "x",
-                        "the training feature is constant: its Hessian is singular and the map has "
-                        "no closed form");
+                        "the training feature's variance is 0 in double precision (a constant "
+                        "feature, or a spread so small that its square underflows): its Hessian is "
+                        "singular and the map has no closed form");
         goto out_free_prepared;
     }
     if (lr_range(p, a, prob))
