@@ -10,7 +10,4 @@
 /* malloc(bytes), asking for transparent huge pages when bytes >= GD_HUGE_PAGE_MIN; free() it. */
 void *gd_alloc_large(size_t bytes);
 
-/* Ask for huge pages on the whole 2 MiB pages of [p, p + bytes) not yet written; advice only. */
-void gd_advise_huge_pages(void *p, size_t bytes);
-
 #endif

@@ -8,26 +8,11 @@
 #define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "gdlab/alloc.h"
 
-#include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-
-void gd_advise_huge_pages(void *p, size_t bytes)
-{
-#ifdef MADV_HUGEPAGE
-    if (!p || bytes < GD_HUGE_PAGE_MIN)
-        return;
-    uintptr_t lo = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(HUGE_PAGE - 1);
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* failure leaves small pages */
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
+#define HUGE_PAGE ((size_t)2 << 20)
 
 void *gd_alloc_large(size_t bytes)
 {
@@ -35,10 +20,12 @@ void *gd_alloc_large(size_t bytes)
         return malloc(bytes);
     /* Aligned to a huge page and rounded up to whole ones: every page of the block can be huge
      * (with malloc's alignment the first and last 2 MiB went in 4 KiB pages, a fault each). */
-    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     void *p;
     if (rounded < bytes || posix_memalign(&p, HUGE_PAGE, rounded) != 0)
         return NULL;
-    gd_advise_huge_pages(p, rounded);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, rounded, MADV_HUGEPAGE); /* advice only: failure leaves small pages */
+#endif
     return p;
 }

@@ -24,11 +24,6 @@
 namespace
 {
 
-const char digit_pairs[] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536"
-    "37383940414243444546474849505152535455565758596061626364656667686970717273"
-    "7475767778798081828384858687888990919293949596979899";
-
 const std::uint64_t powers_of_ten[] = {1ull,
                                        10ull,
                                        100ull,
@@ -57,25 +52,6 @@ int digit_count(std::uint64_t u)
     int bits = 64 - __builtin_clzll(u);
     int guess = (bits * 1233) >> 12;
     return guess + (u >= powers_of_ten[guess] ? 1 : 0);
-}
-
-/* Write the digits of u < 10^8 ending at end, two at a time, in 32-bit arithmetic. */
-char *write_digits32(std::uint32_t u, char *end)
-{
-    while (u >= 100) {
-        std::uint32_t q = u / 100;
-        std::uint32_t pair = u - q * 100;
-        u = q;
-        end -= 2;
-        std::memcpy(end, digit_pairs + 2 * pair, 2);
-    }
-    if (u >= 10) {
-        end -= 2;
-        std::memcpy(end, digit_pairs + 2 * u, 2);
-    } else {
-        *--end = static_cast<char>('0' + u);
-    }
-    return end;
 }
 
 /* The eight decimal digits of u < 10^8, zero-padded, as the ASCII bytes of a little-endian word
@@ -209,7 +185,7 @@ extern "C" size_t jw_fmt_double(double v, char *out)
             x = -x;
         }
         int n = x >= 100 ? 3 : x >= 10 ? 2 : 1;
-        write_digits32(static_cast<std::uint32_t>(x), o + n);
+        store8(o, eight_digits(static_cast<std::uint32_t>(x)) >> (8 * (8 - n))); /* room past o */
         o += n;
     }
     return static_cast<size_t>(o - out);
